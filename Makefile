@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# cowlab: the module (through kbuild), the userspace programs, the guest
+# runs.  `make help` lists the targets.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+PWD := $(shell pwd)
+BUILD ?= $(PWD)/build
+BIN := $(BUILD)/bin
+# Set STATIC=1 for the busybox guest (no libc there).
+STATIC ?= 0
+KERNELS ?= 6.1 6.12
+
+.PHONY: all modules clean install check help setup userspace demo test \
+	test-host test-guest bench lab dkms-test checkpatch
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(PWD) modules
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(PWD) modules_install
+	install -D -m 0755 $(BIN)/cowlab $(DESTDIR)/usr/local/sbin/cowlab 2>/dev/null || true
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null
+	rm -rf $(BUILD)
+
+help:
+	@echo "make [KDIR=dir]   build cowlab.ko for a kernel (default: the running one)"
+	@echo "make demo         set up, build, boot the lab VM and show COW happening"
+	@echo "make test         set up, build, run every test on both kernels"
+	@echo "make bench        the benchmarks, in the guest"
+	@echo "make lab          interactive lab shell in the guest (LAB_KERNEL=6.12)"
+	@echo "make check        checkpatch and the host-only tests"
+	@echo "make userspace    the demos, the reader and the guest test programs"
+
+setup:
+	@scripts/setup.sh
+
+# ---- userspace ----
+
+USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11
+USER_LDFLAGS := $(if $(filter 1,$(STATIC)),-static,)
+GUEST_TESTS := $(patsubst tests/guest/%.c,$(BIN)/%,$(wildcard tests/guest/*.c))
+
+userspace: $(GUEST_TESTS)
+	@mkdir -p $(BIN)
+	@if [ -f userspace/demos/Makefile ]; then \
+		$(MAKE) -s -C userspace/demos OUT=$(BIN) STATIC=$(STATIC); fi
+	@if [ -f userspace/reader/Makefile ]; then \
+		$(MAKE) -s -C userspace/reader OUT=$(BIN) STATIC=$(STATIC); fi
+
+$(BIN)/%: tests/guest/%.c userspace/lib/table.c userspace/lib/table.h
+	@mkdir -p $(BIN)
+	$(CC) $(USER_CFLAGS) -Iuserspace/lib -o $@ $< userspace/lib/table.c $(USER_LDFLAGS)
+
+# ---- guest runs ----
+
+demo:
+	@scripts/ensure-setup.sh
+	@scripts/demo.sh
+
+test:
+	@scripts/ensure-setup.sh
+	@scripts/test.sh
+
+bench:
+	@scripts/ensure-setup.sh
+	@scripts/bench.sh
+
+lab:
+	@scripts/ensure-setup.sh
+	@scripts/vm.sh --interactive --kernel $(or $(LAB_KERNEL),6.1)
+
+check: checkpatch test-host
+
+checkpatch:
+	@scripts/checkpatch.sh
+
+test-host:
+	@if [ -x tests/reader/run.sh ]; then tests/reader/run.sh; fi

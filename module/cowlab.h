@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What cowlab's files share: the event classes, and each file's interface.
+ * See docs/debugfs.md for what the classes mean to users.
+ */
+#ifndef COWLAB_H
+#define COWLAB_H
+
+#include <linux/types.h>
+#include <linux/sched.h>
+
+struct dentry;
+struct mm_struct;
+
+/* The classes of COW events, in the column order of the procs table. */
+enum cowlab_event {
+	COWLAB_EV_COW_COPY,	/* existing page copied for a write */
+	COWLAB_EV_COW_ZERO,	/* shared zero page replaced for a write */
+	COWLAB_EV_WP_REUSE,	/* write-protected page made writable, no copy */
+	COWLAB_EV_UNSHARE,	/* FAULT_FLAG_UNSHARE fault copied the page */
+	COWLAB_EV_THP_REUSE,	/* write-protected huge PMD made writable */
+	COWLAB_EV_THP_SPLIT,	/* shared anon THP: PMD split, 4 KiB fault follows */
+	COWLAB_NR_EVENTS,
+	COWLAB_EV_NONE = COWLAB_NR_EVENTS,
+};
+
+extern const char *const cowlab_event_names[COWLAB_NR_EVENTS];
+
+/* One fault in flight in do_wp_page() or do_huge_pmd_wp_page(). */
+enum cowlab_fault_kind {
+	COWLAB_FAULT_PTE,
+	COWLAB_FAULT_PMD,
+};
+
+#define COWLAB_F_UNSHARE	BIT(0)	/* FAULT_FLAG_UNSHARE */
+#define COWLAB_F_COPIED		BIT(1)	/* the PTE was replaced by a new page */
+#define COWLAB_F_ZERO		BIT(2)	/* ... and the old one was the zero page */
+#define COWLAB_F_REUSED		BIT(3)	/* the page was made writable in place */
+#define COWLAB_F_ANON_THP	BIT(4)	/* the PMD mapped an anon THP */
+#define COWLAB_F_FALLBACK	BIT(5)	/* returned VM_FAULT_FALLBACK */
+
+enum cowlab_event cowlab_classify(enum cowlab_fault_kind kind,
+				  unsigned int flags);
+
+/* stats.c: per-process counters and their lifetime. */
+struct cowlab_proc_snap {
+	pid_t tgid;
+	pid_t ppid;
+	bool exited;
+	char comm[TASK_COMM_LEN];
+	u32 events[COWLAB_NR_EVENTS];
+};
+
+int cowlab_stats_init(unsigned int max_procs);
+void cowlab_stats_exit(void);
+void cowlab_stats_count(struct mm_struct *mm, enum cowlab_event ev);
+void cowlab_stats_fork(struct task_struct *parent, struct task_struct *child);
+void cowlab_stats_task_exit(struct task_struct *p);
+void cowlab_stats_exec(struct task_struct *p);
+int cowlab_stats_reset(pid_t tgid);
+int cowlab_stats_get(unsigned int idx, struct cowlab_proc_snap *snap);
+unsigned int cowlab_stats_capacity(void);
+
+struct cowlab_stats_totals {
+	unsigned int tracked;
+	unsigned int capacity;
+	unsigned long dropped;
+	unsigned long unattributed;
+	size_t entry_bytes;
+	size_t memory_bytes;
+};
+
+void cowlab_stats_totals(struct cowlab_stats_totals *t);
+
+/* inflight.c: faults in flight, per task. */
+struct cowlab_fault {
+	struct hlist_node node;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	unsigned long address;
+	u8 kind;
+	u8 flags;
+};
+
+int cowlab_inflight_init(void);
+void cowlab_inflight_exit(void);
+void cowlab_inflight_push(struct cowlab_fault *f);
+void cowlab_inflight_pop(struct cowlab_fault *f);
+/* Mark current's in-flight fault of @kind at @mm/@address with @flags. */
+bool cowlab_inflight_mark(enum cowlab_fault_kind kind, struct mm_struct *mm,
+			  unsigned long address, unsigned int flags);
+
+/* probes.c: the kprobe table. */
+int cowlab_probes_init(void);
+void cowlab_probes_exit(void);
+bool cowlab_event_available(enum cowlab_event ev);
+struct seq_file;
+void cowlab_probes_show(struct seq_file *m);
+
+/* tracepoints.c: process fork / exit / exec. */
+int cowlab_tracepoints_init(void);
+void cowlab_tracepoints_exit(void);
+
+/* debugfs.c: the files. */
+int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid);
+int cowlab_debugfs_init(void);
+void cowlab_debugfs_exit(void);
+
+#endif /* COWLAB_H */

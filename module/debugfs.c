@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The files under /sys/kernel/debug/cowlab/ and their formatting.  The
+ * format is documented in docs/debugfs.md: a header line naming the columns,
+ * then one record per line.
+ */
+#define pr_fmt(fmt) "cowlab: " fmt
+
+#include <linux/ctype.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "cowlab.h"
+
+#define COWLAB_CONTROL_MAX	64
+
+static struct dentry *cowlab_dir;
+
+/* ---- procs ---- */
+
+static void *cowlab_procs_find(struct seq_file *m, loff_t *pos)
+{
+	struct cowlab_proc_snap *snap = m->private;
+	unsigned int idx;
+
+	for (idx = *pos - 1; ; idx++) {
+		int ret = cowlab_stats_get(idx, snap);
+
+		if (ret == -ERANGE)
+			return NULL;
+		if (!ret) {
+			*pos = (loff_t)idx + 1;
+			return snap;
+		}
+	}
+}
+
+static void *cowlab_procs_start(struct seq_file *m, loff_t *pos)
+{
+	if (*pos == 0)
+		return SEQ_START_TOKEN;
+	return cowlab_procs_find(m, pos);
+}
+
+static void *cowlab_procs_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return cowlab_procs_find(m, pos);
+}
+
+static void cowlab_procs_stop(struct seq_file *m, void *v)
+{
+}
+
+/* A name without whitespace, so that fields split on spaces. */
+static void cowlab_seq_word(struct seq_file *m, const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || !*s) {
+		seq_putc(m, '?');
+		return;
+	}
+	for (i = 0; i < len && s[i]; i++)
+		seq_putc(m, isspace(s[i]) || !isprint(s[i]) ? '_' : s[i]);
+}
+
+static int cowlab_procs_show(struct seq_file *m, void *v)
+{
+	const struct cowlab_proc_snap *s = v;
+	unsigned int ev;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(m, "pid ppid state comm");
+		for (ev = 0; ev < COWLAB_NR_EVENTS; ev++)
+			seq_printf(m, " %s", cowlab_event_names[ev]);
+		seq_putc(m, '\n');
+		return 0;
+	}
+	seq_printf(m, "%d %d %s ", s->tgid, s->ppid,
+		   s->exited ? "exited" : "live");
+	cowlab_seq_word(m, s->comm, sizeof(s->comm));
+	for (ev = 0; ev < COWLAB_NR_EVENTS; ev++) {
+		if (cowlab_event_available(ev))
+			seq_printf(m, " %u", s->events[ev]);
+		else
+			seq_puts(m, " -");
+	}
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static const struct seq_operations cowlab_procs_sops = {
+	.start = cowlab_procs_start,
+	.next = cowlab_procs_next,
+	.stop = cowlab_procs_stop,
+	.show = cowlab_procs_show,
+};
+
+static int cowlab_procs_open(struct inode *inode, struct file *file)
+{
+	return seq_open_private(file, &cowlab_procs_sops,
+				sizeof(struct cowlab_proc_snap));
+}
+
+static const struct file_operations cowlab_procs_fops = {
+	.owner = THIS_MODULE,
+	.open = cowlab_procs_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = seq_release_private,
+};
+
+/* ---- probes ---- */
+
+static int cowlab_probes_file_show(struct seq_file *m, void *v)
+{
+	cowlab_probes_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cowlab_probes_file);
+
+/* ---- stats ---- */
+
+static int cowlab_stats_file_show(struct seq_file *m, void *v)
+{
+	struct cowlab_stats_totals t;
+
+	cowlab_stats_totals(&t);
+	seq_puts(m, "name value\n");
+	seq_printf(m, "procs_tracked %u\n", t.tracked);
+	seq_printf(m, "procs_capacity %u\n", t.capacity);
+	seq_printf(m, "procs_dropped %lu\n", t.dropped);
+	seq_printf(m, "events_unattributed %lu\n", t.unattributed);
+	seq_printf(m, "proc_entry_bytes %zu\n", t.entry_bytes);
+	seq_printf(m, "memory_bytes %zu\n", t.memory_bytes);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cowlab_stats_file);
+
+/* ---- control ---- */
+
+/*
+ * Parse one control command (docs/debugfs.md): "reset" or "reset PID",
+ * one trailing newline allowed.  On success *@tgid is the pid, or 0 for
+ * all.  Returns 0 or -EINVAL; never changes anything itself.
+ */
+int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid)
+{
+	char cmd[COWLAB_CONTROL_MAX];
+	int pid;
+
+	if (len == 0 || len >= sizeof(cmd))
+		return -EINVAL;
+	memcpy(cmd, buf, len);
+	cmd[len] = '\0';
+	if (cmd[len - 1] == '\n')
+		cmd[--len] = '\0';
+	if (strlen(cmd) != len)		/* embedded NUL */
+		return -EINVAL;
+	if (!strcmp(cmd, "reset")) {
+		*tgid = 0;
+		return 0;
+	}
+	if (strncmp(cmd, "reset ", 6) || !isdigit(cmd[6]))
+		return -EINVAL;
+	if (kstrtoint(cmd + 6, 10, &pid) || pid <= 0)
+		return -EINVAL;
+	*tgid = pid;
+	return 0;
+}
+
+static ssize_t cowlab_control_write(struct file *file, const char __user *ubuf,
+				    size_t len, loff_t *ppos)
+{
+	char buf[COWLAB_CONTROL_MAX];
+	pid_t tgid;
+	int ret;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	ret = cowlab_parse_control(buf, len, &tgid);
+	if (ret)
+		return ret;
+	ret = cowlab_stats_reset(tgid);
+	return ret ? ret : len;
+}
+
+static const struct file_operations cowlab_control_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = cowlab_control_write,
+	.llseek = noop_llseek,
+};
+
+static const struct cowlab_file {
+	const char *name;
+	umode_t mode;
+	const struct file_operations *fops;
+} cowlab_files[] = {
+	{ "procs", 0400, &cowlab_procs_fops },
+	{ "probes", 0400, &cowlab_probes_file_fops },
+	{ "stats", 0400, &cowlab_stats_file_fops },
+	{ "control", 0200, &cowlab_control_fops },
+};
+
+int cowlab_debugfs_init(void)
+{
+	unsigned int i;
+
+	cowlab_dir = debugfs_create_dir("cowlab", NULL);
+	if (IS_ERR(cowlab_dir))
+		return PTR_ERR(cowlab_dir);
+	for (i = 0; i < ARRAY_SIZE(cowlab_files); i++)
+		debugfs_create_file(cowlab_files[i].name, cowlab_files[i].mode,
+				    cowlab_dir, NULL, cowlab_files[i].fops);
+	return 0;
+}
+
+/* Waits for readers inside our file operations to leave. */
+void cowlab_debugfs_exit(void)
+{
+	debugfs_remove(cowlab_dir);
+}

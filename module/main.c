@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowlab: count copy-on-write breaks per process, and show them in debugfs.
+ *
+ * Set-up order: the data first (counters, in-flight records), then the
+ * process tracepoints and the debugfs files, and the fault probes last, so
+ * that no handler runs before what it touches exists.  Tear-down is the
+ * reverse.
+ */
+#define pr_fmt(fmt) "cowlab: " fmt
+
+#include <linux/init.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "cowlab.h"
+
+#define COWLAB_VERSION	"0.1.0"
+
+static unsigned int max_procs = 4096;
+module_param(max_procs, uint, 0444);
+MODULE_PARM_DESC(max_procs,
+		 "processes tracked at once, exited ones included (16..1048576, default 4096)");
+
+static int __init cowlab_init(void)
+{
+	int err;
+
+	if (max_procs < 16 || max_procs > (1U << 20)) {
+		pr_err("max_procs=%u out of range (16..1048576)\n", max_procs);
+		return -EINVAL;
+	}
+	err = cowlab_stats_init(max_procs);
+	if (err)
+		return err;
+	err = cowlab_inflight_init();
+	if (err)
+		goto out_stats;
+	err = cowlab_tracepoints_init();
+	if (err)
+		goto out_inflight;
+	err = cowlab_debugfs_init();
+	if (err)
+		goto out_tracepoints;
+	err = cowlab_probes_init();
+	if (err)
+		goto out_debugfs;
+	pr_info("loaded, version %s, tracking up to %u processes\n",
+		COWLAB_VERSION, max_procs);
+	return 0;
+
+out_debugfs:
+	cowlab_debugfs_exit();
+out_tracepoints:
+	cowlab_tracepoints_exit();
+out_inflight:
+	cowlab_inflight_exit();
+out_stats:
+	cowlab_stats_exit();
+	return err;
+}
+
+static void __exit cowlab_exit(void)
+{
+	cowlab_probes_exit();
+	cowlab_debugfs_exit();
+	cowlab_tracepoints_exit();
+	cowlab_inflight_exit();
+	cowlab_stats_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(cowlab_init);
+module_exit(cowlab_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The cowlab developers");
+MODULE_DESCRIPTION("Count and show copy-on-write breaks per process and VMA");
+MODULE_VERSION(COWLAB_VERSION);

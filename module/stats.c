@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-process counters and their lifetime.
+ *
+ * A fixed pool of entries, allocated at load time (module parameter
+ * max_procs), so the fault path never allocates.  Entries are found by
+ * tgid through a hash of buckets, each with its own lock; every access to an
+ * entry's identity happens under its bucket's lock, so an entry can be
+ * recycled safely.  Counters are atomic and only ever grow (or are reset).
+ *
+ * An entry is created when a process forks while cowlab is loaded, or at
+ * its first counted event.  When its last thread exits it is marked exited
+ * and numbered; when the pool runs dry, the oldest exited entries are
+ * recycled, an eighth of the pool at a time.  With no exited entry left, new
+ * processes are not tracked and counted as dropped.
+ */
+#define pr_fmt(fmt) "cowlab: " fmt
+
+#include <linux/atomic.h>
+#include <linux/hash.h>
+#include <linux/kprobes.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+
+#include "cowlab.h"
+#include "compat.h"
+
+const char *const cowlab_event_names[COWLAB_NR_EVENTS] = {
+	[COWLAB_EV_COW_COPY] = "cow_copy",
+	[COWLAB_EV_COW_ZERO] = "cow_zero",
+	[COWLAB_EV_WP_REUSE] = "wp_reuse",
+	[COWLAB_EV_UNSHARE] = "unshare",
+	[COWLAB_EV_THP_REUSE] = "thp_reuse",
+	[COWLAB_EV_THP_SPLIT] = "thp_split",
+};
+static_assert(ARRAY_SIZE(cowlab_event_names) == COWLAB_NR_EVENTS);
+
+struct cowlab_proc {
+	struct hlist_node node;		/* in a bucket, or in the free list */
+	pid_t tgid;			/* 0 while free */
+	pid_t ppid;
+	u32 exit_seq;			/* 0 while live, else exit order */
+	atomic_t events[COWLAB_NR_EVENTS];
+	char comm[TASK_COMM_LEN];
+};
+
+struct cowlab_bucket {
+	raw_spinlock_t lock;
+	struct hlist_head head;
+};
+
+static struct cowlab_proc *cowlab_pool;
+static unsigned int cowlab_pool_size;
+static struct cowlab_bucket *cowlab_buckets;
+static unsigned int cowlab_bucket_bits;
+
+static DEFINE_RAW_SPINLOCK(cowlab_free_lock);
+static HLIST_HEAD(cowlab_free);
+static unsigned int cowlab_nfree;
+
+static atomic_t cowlab_exit_seq = ATOMIC_INIT(0);
+static u32 cowlab_evicted_seq;		/* exits up to here were recycled */
+static atomic_long_t cowlab_dropped = ATOMIC_LONG_INIT(0);
+static atomic_long_t cowlab_unattributed = ATOMIC_LONG_INIT(0);
+
+static struct cowlab_bucket *cowlab_bucket_of(pid_t tgid)
+{
+	return &cowlab_buckets[hash_32((u32)tgid, cowlab_bucket_bits)];
+}
+
+/* Called with the bucket lock held. */
+static struct cowlab_proc *cowlab_find(struct cowlab_bucket *b, pid_t tgid)
+{
+	struct cowlab_proc *p;
+
+	hlist_for_each_entry(p, &b->head, node)
+		if (p->tgid == tgid)
+			return p;
+	return NULL;
+}
+
+static void cowlab_free_entry(struct cowlab_proc *p)
+{
+	unsigned long flags;
+
+	p->tgid = 0;
+	raw_spin_lock_irqsave(&cowlab_free_lock, flags);
+	hlist_add_head(&p->node, &cowlab_free);
+	cowlab_nfree++;
+	raw_spin_unlock_irqrestore(&cowlab_free_lock, flags);
+}
+
+/* Unhash @p if it still is the exited entry numbered @seq. */
+static bool cowlab_evict(struct cowlab_proc *p, pid_t tgid, u32 seq)
+{
+	struct cowlab_bucket *b = cowlab_bucket_of(tgid);
+	unsigned long flags;
+	bool evicted = false;
+
+	raw_spin_lock_irqsave(&b->lock, flags);
+	if (p->tgid == tgid && p->exit_seq == seq && !hlist_unhashed(&p->node)) {
+		hlist_del_init(&p->node);
+		evicted = true;
+	}
+	raw_spin_unlock_irqrestore(&b->lock, flags);
+	if (evicted)
+		cowlab_free_entry(p);
+	return evicted;
+}
+
+/*
+ * Recycle the oldest exited entries, an eighth of the pool (at least one):
+ * exits are numbered in order, so those are the ones numbered up to
+ * cowlab_evicted_seq + batch.  Returns how many were recycled.
+ */
+static unsigned int cowlab_evict_oldest(void)
+{
+	unsigned int batch = max(1U, cowlab_pool_size / 8), freed = 0, i;
+	u32 last = atomic_read(&cowlab_exit_seq);
+	u32 floor = READ_ONCE(cowlab_evicted_seq);
+
+	while (!freed && floor != last) {
+		u32 upto = (last - floor > batch) ? floor + batch : last;
+
+		for (i = 0; i < cowlab_pool_size; i++) {
+			struct cowlab_proc *p = &cowlab_pool[i];
+			pid_t tgid = READ_ONCE(p->tgid);
+			u32 seq = READ_ONCE(p->exit_seq);
+
+			/* seq in (floor, upto], with wrap-around. */
+			if (!tgid || !seq || seq - floor - 1 >= upto - floor)
+				continue;
+			if (cowlab_evict(p, tgid, seq))
+				freed++;
+		}
+		floor = upto;
+		WRITE_ONCE(cowlab_evicted_seq, floor);
+	}
+	return freed;
+}
+NOKPROBE_SYMBOL(cowlab_evict_oldest);
+
+static struct cowlab_proc *cowlab_alloc_entry(void)
+{
+	struct cowlab_proc *p = NULL;
+	unsigned long flags;
+	int tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		raw_spin_lock_irqsave(&cowlab_free_lock, flags);
+		if (!hlist_empty(&cowlab_free)) {
+			p = hlist_entry(cowlab_free.first, struct cowlab_proc,
+					node);
+			hlist_del_init(&p->node);
+			cowlab_nfree--;
+		}
+		raw_spin_unlock_irqrestore(&cowlab_free_lock, flags);
+		if (p || !cowlab_evict_oldest())
+			break;
+	}
+	return p;
+}
+
+/*
+ * The entry of @tgid, created from @who (a task of that process, or NULL
+ * to not create).  Returns with the bucket lock held (*@flags), or NULL
+ * with no lock held.
+ */
+static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
+				      pid_t ppid, unsigned long *flags)
+{
+	struct cowlab_bucket *b = cowlab_bucket_of(tgid);
+	struct cowlab_proc *p, *fresh;
+	unsigned int i;
+
+	raw_spin_lock_irqsave(&b->lock, *flags);
+	p = cowlab_find(b, tgid);
+	if (p || !who) {
+		if (!p)
+			raw_spin_unlock_irqrestore(&b->lock, *flags);
+		return p;
+	}
+	raw_spin_unlock_irqrestore(&b->lock, *flags);
+
+	fresh = cowlab_alloc_entry();
+	if (!fresh) {
+		atomic_long_inc(&cowlab_dropped);
+		return NULL;
+	}
+	fresh->tgid = tgid;
+	fresh->ppid = ppid;
+	fresh->exit_seq = 0;
+	for (i = 0; i < COWLAB_NR_EVENTS; i++)
+		atomic_set(&fresh->events[i], 0);
+	strscpy(fresh->comm, who->comm, sizeof(fresh->comm));
+
+	raw_spin_lock_irqsave(&b->lock, *flags);
+	p = cowlab_find(b, tgid);
+	if (!p) {
+		hlist_add_head(&fresh->node, &b->head);
+		return fresh;
+	}
+	raw_spin_unlock_irqrestore(&b->lock, *flags);
+	cowlab_free_entry(fresh);
+	raw_spin_lock_irqsave(&b->lock, *flags);
+	/* Someone else created it meanwhile; it may even be gone again. */
+	p = cowlab_find(b, tgid);
+	if (!p)
+		raw_spin_unlock_irqrestore(&b->lock, *flags);
+	return p;
+}
+NOKPROBE_SYMBOL(cowlab_get);
+
+static void cowlab_put(pid_t tgid, unsigned long flags)
+{
+	raw_spin_unlock_irqrestore(&cowlab_bucket_of(tgid)->lock, flags);
+}
+
+/* Count @ev for the process owning @mm.  Any context; never sleeps. */
+void cowlab_stats_count(struct mm_struct *mm, enum cowlab_event ev)
+{
+	struct task_struct *owner;
+	struct cowlab_proc *p;
+	unsigned long flags;
+	pid_t tgid, ppid;
+
+	rcu_read_lock();
+	owner = cowlab_mm_owner(mm);
+	if (!owner || (owner->flags & PF_KTHREAD)) {
+		rcu_read_unlock();
+		atomic_long_inc(&cowlab_unattributed);
+		return;
+	}
+	tgid = owner->tgid;
+	ppid = rcu_dereference(owner->real_parent)->tgid;
+	p = cowlab_get(tgid, owner->group_leader, ppid, &flags);
+	rcu_read_unlock();
+	if (!p)
+		return;
+	atomic_inc(&p->events[ev]);
+	cowlab_put(tgid, flags);
+}
+NOKPROBE_SYMBOL(cowlab_stats_count);
+
+/* sched_process_fork: a new process (not a thread) starts being tracked. */
+void cowlab_stats_fork(struct task_struct *parent, struct task_struct *child)
+{
+	struct cowlab_proc *p;
+	unsigned long flags;
+
+	if (child->tgid != child->pid || (child->flags & PF_KTHREAD))
+		return;
+	p = cowlab_get(child->tgid, child, parent->tgid, &flags);
+	if (p)
+		cowlab_put(child->tgid, flags);
+}
+
+/* sched_process_exit: mark the process exited when its last thread goes. */
+void cowlab_stats_task_exit(struct task_struct *t)
+{
+	struct cowlab_proc *p;
+	unsigned long flags;
+
+	if ((t->flags & PF_KTHREAD) || !cowlab_group_dead(t))
+		return;
+	p = cowlab_get(t->tgid, NULL, 0, &flags);
+	if (!p)
+		return;
+	if (!p->exit_seq) {
+		u32 seq = (u32)atomic_inc_return(&cowlab_exit_seq);
+
+		/* 0 means live: skip it when the numbering wraps. */
+		p->exit_seq = seq ? seq : (u32)atomic_inc_return(&cowlab_exit_seq);
+	}
+	cowlab_put(t->tgid, flags);
+}
+
+/* sched_process_exec: the process keeps its counters, under a new name. */
+void cowlab_stats_exec(struct task_struct *t)
+{
+	struct cowlab_proc *p;
+	unsigned long flags;
+
+	p = cowlab_get(t->tgid, NULL, 0, &flags);
+	if (!p)
+		return;
+	strscpy(p->comm, t->comm, sizeof(p->comm));
+	cowlab_put(t->tgid, flags);
+}
+
+static void cowlab_zero(struct cowlab_proc *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < COWLAB_NR_EVENTS; i++)
+		atomic_set(&p->events[i], 0);
+}
+
+/*
+ * Zero the counters of @tgid (-ESRCH if not tracked), or with @tgid 0, of
+ * every process, forgetting the exited ones.
+ */
+int cowlab_stats_reset(pid_t tgid)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	if (tgid) {
+		struct cowlab_proc *p = cowlab_get(tgid, NULL, 0, &flags);
+
+		if (!p)
+			return -ESRCH;
+		cowlab_zero(p);
+		cowlab_put(tgid, flags);
+		return 0;
+	}
+	for (i = 0; i < cowlab_pool_size; i++) {
+		struct cowlab_proc *p = &cowlab_pool[i];
+		pid_t t = READ_ONCE(p->tgid);
+		u32 seq = READ_ONCE(p->exit_seq);
+
+		if (!t)
+			continue;
+		if (seq && cowlab_evict(p, t, seq))
+			continue;
+		p = cowlab_get(t, NULL, 0, &flags);
+		if (p) {
+			cowlab_zero(p);
+			cowlab_put(t, flags);
+		}
+	}
+	atomic_long_set(&cowlab_dropped, 0);
+	atomic_long_set(&cowlab_unattributed, 0);
+	return 0;
+}
+
+/*
+ * Copy pool entry @idx into @snap.  Returns 0, -ENOENT for a free entry, or
+ * -ERANGE past the end of the pool.
+ */
+int cowlab_stats_get(unsigned int idx, struct cowlab_proc_snap *snap)
+{
+	struct cowlab_proc *p;
+	struct cowlab_bucket *b;
+	unsigned long flags;
+	unsigned int i;
+	pid_t tgid;
+	int ret = -ENOENT;
+
+	if (idx >= cowlab_pool_size)
+		return -ERANGE;
+	p = &cowlab_pool[idx];
+	tgid = READ_ONCE(p->tgid);
+	if (!tgid)
+		return -ENOENT;
+	b = cowlab_bucket_of(tgid);
+	raw_spin_lock_irqsave(&b->lock, flags);
+	if (p->tgid == tgid && !hlist_unhashed(&p->node)) {
+		snap->tgid = p->tgid;
+		snap->ppid = p->ppid;
+		snap->exited = p->exit_seq != 0;
+		memcpy(snap->comm, p->comm, sizeof(snap->comm));
+		for (i = 0; i < COWLAB_NR_EVENTS; i++)
+			snap->events[i] = atomic_read(&p->events[i]);
+		ret = 0;
+	}
+	raw_spin_unlock_irqrestore(&b->lock, flags);
+	return ret;
+}
+
+unsigned int cowlab_stats_capacity(void)
+{
+	return cowlab_pool_size;
+}
+
+void cowlab_stats_totals(struct cowlab_stats_totals *t)
+{
+	t->capacity = cowlab_pool_size;
+	t->tracked = cowlab_pool_size - READ_ONCE(cowlab_nfree);
+	t->dropped = atomic_long_read(&cowlab_dropped);
+	t->unattributed = atomic_long_read(&cowlab_unattributed);
+	t->entry_bytes = sizeof(struct cowlab_proc);
+	t->memory_bytes = (size_t)cowlab_pool_size * sizeof(struct cowlab_proc) +
+			  ((size_t)1 << cowlab_bucket_bits) *
+			  sizeof(struct cowlab_bucket);
+}
+
+int cowlab_stats_init(unsigned int max_procs)
+{
+	unsigned int i;
+
+	cowlab_pool_size = max_procs;
+	cowlab_bucket_bits = ilog2(roundup_pow_of_two(max_procs));
+	cowlab_pool = kvcalloc(max_procs, sizeof(*cowlab_pool), GFP_KERNEL);
+	cowlab_buckets = kvcalloc(1U << cowlab_bucket_bits,
+				  sizeof(*cowlab_buckets), GFP_KERNEL);
+	if (!cowlab_pool || !cowlab_buckets) {
+		kvfree(cowlab_pool);
+		kvfree(cowlab_buckets);
+		return -ENOMEM;
+	}
+	for (i = 0; i < (1U << cowlab_bucket_bits); i++) {
+		raw_spin_lock_init(&cowlab_buckets[i].lock);
+		INIT_HLIST_HEAD(&cowlab_buckets[i].head);
+	}
+	for (i = 0; i < max_procs; i++)
+		hlist_add_head(&cowlab_pool[i].node, &cowlab_free);
+	cowlab_nfree = max_procs;
+	return 0;
+}
+
+/* Called once nothing can reach the table any more. */
+void cowlab_stats_exit(void)
+{
+	kvfree(cowlab_pool);
+	kvfree(cowlab_buckets);
+	cowlab_pool = NULL;
+	cowlab_buckets = NULL;
+	INIT_HLIST_HEAD(&cowlab_free);
+}

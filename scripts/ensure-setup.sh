@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Run scripts/setup.sh only when something it installs is missing, so that
+# `make demo` and `make test` set up a fresh machine and cost nothing on a
+# ready one.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+missing=
+for cmd in qemu-system-x86_64 cpio pahole gcc make clang bpftool expect tmux; do
+	command -v "$cmd" >/dev/null || missing="$missing $cmd"
+done
+[ -x /bin/busybox ] || missing="$missing busybox-static"
+for k in $COWLAB_KERNELS; do
+	rel=$(resolve_kernel "$k") || { missing="$missing linux-image-$k"; continue; }
+	[ -d "/lib/modules/$rel/build" ] || missing="$missing linux-headers-$rel"
+done
+for k in $COWLAB_KERNELS; do
+	[ -e "/usr/src/linux-source-$k.tar.xz" ] || missing="$missing linux-source-$k"
+done
+[ -e /usr/include/bpf/libbpf.h ] || missing="$missing libbpf-dev"
+if [ -n "$missing" ]; then
+	echo "setup: missing:$missing"
+	"$(dirname "$0")/setup.sh"
+fi
