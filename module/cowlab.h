@@ -65,6 +65,7 @@ struct cowlab_stats_totals {
 	unsigned int tracked;
 	unsigned int capacity;
 	unsigned long dropped;
+	unsigned long events_dropped;
 	unsigned long unattributed;
 	size_t entry_bytes;
 	size_t memory_bytes;

@@ -50,6 +50,7 @@ enum cowlab_event cowlab_classify(enum cowlab_fault_kind kind,
 		return COWLAB_EV_THP_SPLIT;
 	return COWLAB_EV_NONE;
 }
+
 NOKPROBE_SYMBOL(cowlab_classify);
 
 /* do_wp_page(struct vm_fault *vmf) */
@@ -70,6 +71,7 @@ static int cowlab_wp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	cowlab_inflight_push(f);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(cowlab_wp_entry);
 
 /* do_huge_pmd_wp_page(struct vm_fault *vmf) */
@@ -89,6 +91,7 @@ static int cowlab_huge_wp_entry(struct kretprobe_instance *ri,
 	cowlab_inflight_push(f);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(cowlab_huge_wp_entry);
 
 /* Both kretprobes: classify what the fault did, count it. */
@@ -106,6 +109,7 @@ static int cowlab_fault_return(struct kretprobe_instance *ri,
 		cowlab_stats_count(f->mm, ev);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(cowlab_fault_return);
 
 /* ptep_clear_flush(vma, address, ptep): called with the PTE lock held. */
@@ -122,6 +126,7 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 			     flags);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(cowlab_clear_flush_pre);
 
 /* wp_page_reuse(vmf, ...): also reached for shared mappings. */
@@ -133,6 +138,7 @@ static int cowlab_reuse_pre(struct kprobe *p, struct pt_regs *regs)
 			     vmf->address & PAGE_MASK, COWLAB_F_REUSED);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(cowlab_reuse_pre);
 
 /* pmdp_set_access_flags(vma, haddr, pmdp, entry, dirty) */
@@ -145,6 +151,7 @@ static int cowlab_pmd_access_pre(struct kprobe *p, struct pt_regs *regs)
 			     COWLAB_F_REUSED);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(cowlab_pmd_access_pre);
 
 #define EV(e)	BIT(COWLAB_EV_##e)

@@ -12,7 +12,8 @@
  * its first counted event.  When its last thread exits it is marked exited
  * and numbered; when the pool runs dry, the oldest exited entries are
  * recycled, an eighth of the pool at a time.  With no exited entry left, new
- * processes are not tracked and counted as dropped.
+ * processes are not tracked: counted once at fork (procs_dropped), and
+ * each of their events too (events_dropped).
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
@@ -39,6 +40,7 @@ const char *const cowlab_event_names[COWLAB_NR_EVENTS] = {
 	[COWLAB_EV_THP_REUSE] = "thp_reuse",
 	[COWLAB_EV_THP_SPLIT] = "thp_split",
 };
+
 static_assert(ARRAY_SIZE(cowlab_event_names) == COWLAB_NR_EVENTS);
 
 struct cowlab_proc {
@@ -67,6 +69,7 @@ static unsigned int cowlab_nfree;
 static atomic_t cowlab_exit_seq = ATOMIC_INIT(0);
 static u32 cowlab_evicted_seq;		/* exits up to here were recycled */
 static atomic_long_t cowlab_dropped = ATOMIC_LONG_INIT(0);
+static atomic_long_t cowlab_events_dropped = ATOMIC_LONG_INIT(0);
 static atomic_long_t cowlab_unattributed = ATOMIC_LONG_INIT(0);
 
 static struct cowlab_bucket *cowlab_bucket_of(pid_t tgid)
@@ -126,24 +129,25 @@ static unsigned int cowlab_evict_oldest(void)
 	u32 floor = READ_ONCE(cowlab_evicted_seq);
 
 	while (!freed && floor != last) {
-		u32 upto = (last - floor > batch) ? floor + batch : last;
+		u32 limit = (last - floor > batch) ? floor + batch : last;
 
 		for (i = 0; i < cowlab_pool_size; i++) {
 			struct cowlab_proc *p = &cowlab_pool[i];
 			pid_t tgid = READ_ONCE(p->tgid);
 			u32 seq = READ_ONCE(p->exit_seq);
 
-			/* seq in (floor, upto], with wrap-around. */
-			if (!tgid || !seq || seq - floor - 1 >= upto - floor)
+			/* seq in (floor, limit], with wrap-around. */
+			if (!tgid || !seq || seq - floor - 1 >= limit - floor)
 				continue;
 			if (cowlab_evict(p, tgid, seq))
 				freed++;
 		}
-		floor = upto;
+		floor = limit;
 		WRITE_ONCE(cowlab_evicted_seq, floor);
 	}
 	return freed;
 }
+
 NOKPROBE_SYMBOL(cowlab_evict_oldest);
 
 static struct cowlab_proc *cowlab_alloc_entry(void)
@@ -189,10 +193,8 @@ static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
 	raw_spin_unlock_irqrestore(&b->lock, *flags);
 
 	fresh = cowlab_alloc_entry();
-	if (!fresh) {
-		atomic_long_inc(&cowlab_dropped);
+	if (!fresh)
 		return NULL;
-	}
 	fresh->tgid = tgid;
 	fresh->ppid = ppid;
 	fresh->exit_seq = 0;
@@ -215,6 +217,7 @@ static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
 		raw_spin_unlock_irqrestore(&b->lock, *flags);
 	return p;
 }
+
 NOKPROBE_SYMBOL(cowlab_get);
 
 static void cowlab_put(pid_t tgid, unsigned long flags)
@@ -241,11 +244,14 @@ void cowlab_stats_count(struct mm_struct *mm, enum cowlab_event ev)
 	ppid = rcu_dereference(owner->real_parent)->tgid;
 	p = cowlab_get(tgid, owner->group_leader, ppid, &flags);
 	rcu_read_unlock();
-	if (!p)
+	if (!p) {
+		atomic_long_inc(&cowlab_events_dropped);
 		return;
+	}
 	atomic_inc(&p->events[ev]);
 	cowlab_put(tgid, flags);
 }
+
 NOKPROBE_SYMBOL(cowlab_stats_count);
 
 /* sched_process_fork: a new process (not a thread) starts being tracked. */
@@ -257,8 +263,11 @@ void cowlab_stats_fork(struct task_struct *parent, struct task_struct *child)
 	if (child->tgid != child->pid || (child->flags & PF_KTHREAD))
 		return;
 	p = cowlab_get(child->tgid, child, parent->tgid, &flags);
-	if (p)
-		cowlab_put(child->tgid, flags);
+	if (!p) {
+		atomic_long_inc(&cowlab_dropped);
+		return;
+	}
+	cowlab_put(child->tgid, flags);
 }
 
 /* sched_process_exit: mark the process exited when its last thread goes. */
@@ -336,6 +345,7 @@ int cowlab_stats_reset(pid_t tgid)
 		}
 	}
 	atomic_long_set(&cowlab_dropped, 0);
+	atomic_long_set(&cowlab_events_dropped, 0);
 	atomic_long_set(&cowlab_unattributed, 0);
 	return 0;
 }
@@ -384,6 +394,7 @@ void cowlab_stats_totals(struct cowlab_stats_totals *t)
 	t->capacity = cowlab_pool_size;
 	t->tracked = cowlab_pool_size - READ_ONCE(cowlab_nfree);
 	t->dropped = atomic_long_read(&cowlab_dropped);
+	t->events_dropped = atomic_long_read(&cowlab_events_dropped);
 	t->unattributed = atomic_long_read(&cowlab_unattributed);
 	t->entry_bytes = sizeof(struct cowlab_proc);
 	t->memory_bytes = (size_t)cowlab_pool_size * sizeof(struct cowlab_proc) +

@@ -46,4 +46,45 @@ int cowlab_field_u64(const char *field, unsigned long long *v);
 
 void cowlab_table_free(struct cowlab_table *t);
 
+/*
+ * Additions for the reader (userspace/reader/). The functions above keep
+ * their behaviour; these are stricter and say where a problem is.
+ */
+
+/* Flags for cowlab_table_parse_strict(). */
+#define COWLAB_TABLE_REST_LAST		0x1	/* last column runs to end of line */
+#define COWLAB_TABLE_LAST_OPTIONAL	0x2	/* ...and may be missing (empty) */
+
+/*
+ * Parse the @len bytes of @text (taken over: freed by cowlab_table_free(),
+ * also after an error). Unlike cowlab_table_parse() it rejects a NUL byte,
+ * an empty file, a last line without its newline (a truncated read), a blank
+ * line before the last record, a duplicate column name, and a record with
+ * too many fields (unless the last column runs to end of line) or too few
+ * (with COWLAB_TABLE_LAST_OPTIONAL, one field short means an empty last
+ * column). Record r is on line r + 2.
+ *
+ * Returns 0, or -EINVAL / -ENOMEM with *@err set to a message (static, or
+ * in a buffer that the next call overwrites) and *@line to the 1-based line
+ * it is about (0: the whole file).
+ */
+int cowlab_table_parse_strict(struct cowlab_table *t, char *text, size_t len,
+			      unsigned int flags, const char **err,
+			      size_t *line);
+
+/* Read @fd from its current offset to end of file: 0 or -errno. */
+int cowlab_read_fd(int fd, char **out, size_t *len);
+
+/*
+ * Parse a hexadecimal field without "0x" (an address in vmas or pages):
+ * 0 with *@v set, or -EINVAL (empty, not hex, more than 64 bits).
+ */
+int cowlab_field_hex(const char *field, unsigned long long *v);
+
+/*
+ * Parse a signed decimal field (probes' error column): 0 with *@v set,
+ * -ENOENT for "-", -EINVAL for anything else or out of range.
+ */
+int cowlab_field_s64(const char *field, long long *v);
+
 #endif /* COWLAB_TABLE_H */

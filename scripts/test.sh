@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Every test, on both kernels: host checks first (build without warnings,
+# checkpatch, the reader's unit tests, dkms), then the guest suites, one
+# QEMU guest per kernel, the two kernels side by side.  Each part prints
+# KTAP; the closing line counts every test: "N passed, N failed, N skipped".
+#
+# Usage: scripts/test.sh [SUITE...]   suites: host guest (default: both)
+#   COWLAB_KERNELS="6.1"  limit the kernels; COWLAB_GUEST_TESTS="core" limit
+#   the guest scripts (tests/guest/<name>.sh).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+suites=${*:-host guest}
+logs=$COWLAB_BUILD/test-logs
+rm -rf "$logs"
+mkdir -p "$logs"
+guest_tests=${COWLAB_GUEST_TESTS:-core}
+failed_steps=
+
+# run_step NAME CMD...: run, keep the log, print it.
+run_step() {
+	local name=$1
+	shift
+	echo "# ---- $name"
+	"$@" >"$logs/$name.log" 2>&1
+	local rc=$?
+	cat "$logs/$name.log"
+	if [ $rc != 0 ]; then
+		failed_steps="$failed_steps $name"
+		grep -q '^not ok ' "$logs/$name.log" ||
+			echo "not ok - $name exited $rc" >>"$logs/$name.log"
+	fi
+}
+
+build_warnings_free() {
+	local k rel n=0 fail=0 out
+	echo "TAP version 13"
+	echo "1..$(echo $COWLAB_KERNELS | wc -w)"
+	for k in $COWLAB_KERNELS; do
+		n=$((n + 1))
+		rel=$(resolve_kernel "$k") || { echo "not ok $n - build for $k (not installed)"; fail=1; continue; }
+		rm -rf "$COWLAB_BUILD/$rel/module"
+		out=$("$COWLAB_TOP/scripts/build-module.sh" "$rel" W=1 2>&1)
+		if [ $? = 0 ] && ! echo "$out" | grep -qi 'warning:\|error:'; then
+			echo "ok $n - cowlab.ko builds for $rel, no warnings (W=1)"
+		else
+			echo "$out" | sed 's/^/# /'
+			echo "not ok $n - cowlab.ko builds for $rel, no warnings (W=1)"
+			fail=1
+		fi
+	done
+	return $fail
+}
+
+guest_suite() {
+	local k=$1 t rc=0
+	for t in $guest_tests; do
+		echo "# guest $k: $t"
+		"$COWLAB_TOP/scripts/vm.sh" -k "$k" -t 1800 "/guest/$t.sh" || rc=1
+	done
+	return $rc
+}
+
+if [[ " $suites " == *" host "* ]]; then
+	run_step build build_warnings_free
+	run_step checkpatch "$COWLAB_TOP/scripts/checkpatch.sh"
+	if [ -x "$COWLAB_TOP/tests/reader/run.sh" ]; then
+		run_step reader "$COWLAB_TOP/tests/reader/run.sh"
+	fi
+	run_step dkms "$COWLAB_TOP/scripts/dkms-test.sh"
+fi
+
+if [[ " $suites " == *" guest "* ]]; then
+	# Build once, sequentially, then boot the kernels side by side.
+	for k in $COWLAB_KERNELS; do
+		rel=$(resolve_kernel "$k") && "$COWLAB_TOP/scripts/initramfs.sh" "$rel" >/dev/null
+	done
+	pids=
+	for k in $COWLAB_KERNELS; do
+		guest_suite "$k" >"$logs/guest-$k.log" 2>&1 &
+		pids="$pids $!:$k"
+	done
+	for pk in $pids; do
+		wait "${pk%%:*}"
+		rc=$?
+		k=${pk#*:}
+		echo "# ---- guest $k"
+		cat "$logs/guest-$k.log"
+		if [ $rc != 0 ]; then
+			failed_steps="$failed_steps guest-$k"
+			grep -q '^not ok ' "$logs/guest-$k.log" ||
+				echo "not ok - guest $k exited $rc" >>"$logs/guest-$k.log"
+		fi
+	done
+fi
+
+pass=$(cat "$logs"/*.log | grep -E '^ok ' | grep -vc '# SKIP')
+skip=$(cat "$logs"/*.log | grep -E '^ok ' | grep -c '# SKIP')
+fail=$(cat "$logs"/*.log | grep -cE '^not ok ')
+echo "# ----"
+[ -n "$failed_steps" ] && echo "# failed:$failed_steps"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ] && [ -z "$failed_steps" ]

@@ -1,0 +1,14 @@
+# shellcheck shell=sh
+# KTAP output for the guest's shell tests: source it, call ktap_plan N,
+# then ktap_ok / ktap_not_ok / ktap_skip, and ktap_finish last.
+ktap_n=0 ktap_pass=0 ktap_fail=0 ktap_skipped=0
+ktap_plan() { echo "TAP version 13"; echo "1..$1"; }
+ktap_ok() { ktap_n=$((ktap_n + 1)); ktap_pass=$((ktap_pass + 1)); echo "ok $ktap_n - $*"; }
+ktap_not_ok() { ktap_n=$((ktap_n + 1)); ktap_fail=$((ktap_fail + 1)); echo "not ok $ktap_n - $*"; }
+ktap_skip() { ktap_n=$((ktap_n + 1)); ktap_skipped=$((ktap_skipped + 1)); echo "ok $ktap_n - $2 # SKIP $1"; }
+# ktap_check DESC CMD...: ok if CMD succeeds.
+ktap_check() { d=$1; shift; if "$@"; then ktap_ok "$d"; else ktap_not_ok "$d"; fi; }
+ktap_finish() {
+	echo "$ktap_pass passed, $ktap_fail failed, $ktap_skipped skipped"
+	[ "$ktap_fail" = 0 ]
+}

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by cowlab's guest tests: reading cowlab's tables, and worker
+ * processes driven through pipes.
+ *
+ * A worker is a process that owns a memory region and does exactly what it
+ * is told, one command at a time: map, read, write, fork, exit.  The test
+ * process (which is never measured) reads cowlab's counts between
+ * commands.  Workers never print and never allocate after they fork, and
+ * they pre-fault their stack, so that the only COW faults between two reads
+ * are the ones the command asked for.
+ */
+#ifndef COWLAB_TESTLIB_H
+#define COWLAB_TESTLIB_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "table.h"
+
+#define PAGE	4096UL
+#define HPAGE	(2UL << 20)
+
+enum { EV_COW_COPY, EV_COW_ZERO, EV_WP_REUSE, EV_UNSHARE, EV_THP_REUSE,
+       EV_THP_SPLIT, NR_EV };
+static const char *const ev_names[NR_EV] = {
+	"cow_copy", "cow_zero", "wp_reuse", "unshare", "thp_reuse", "thp_split",
+};
+
+struct counts {
+	long long ev[NR_EV];
+	char state[16];
+};
+
+/* Read @pid's row of procs.  Returns 0, -ENOENT if not listed, -errno. */
+static inline int read_counts(pid_t pid, struct counts *c)
+{
+	struct cowlab_table t;
+	const char *err, *f;
+	char key[32], *text;
+	int i, ret, kc;
+
+	ret = cowlab_read_file(COWLAB_DEBUGFS "/procs", &text, NULL);
+	if (ret)
+		return ret;
+	ret = cowlab_table_parse(&t, text, 0, &err);
+	if (ret) {
+		fprintf(stderr, "procs: %s\n", err);
+		cowlab_table_free(&t);
+		return ret;
+	}
+	snprintf(key, sizeof(key), "%d", pid);
+	kc = cowlab_table_col(&t, "pid");
+	ret = -ENOENT;
+	if (!cowlab_table_lookup(&t, kc, key, kc))
+		goto out;
+	for (i = 0; i < NR_EV; i++) {
+		unsigned long long v;
+
+		f = cowlab_table_lookup(&t, kc, key,
+					cowlab_table_col(&t, ev_names[i]));
+		if (!f || cowlab_field_u64(f, &v)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		c->ev[i] = (long long)v;
+	}
+	f = cowlab_table_lookup(&t, kc, key, cowlab_table_col(&t, "state"));
+	snprintf(c->state, sizeof(c->state), "%s", f ? f : "?");
+	ret = 0;
+out:
+	cowlab_table_free(&t);
+	return ret;
+}
+
+/* read_counts(), saying why it failed. */
+static inline bool snap_ok(pid_t pid, struct counts *c)
+{
+	int ret = read_counts(pid, c);
+
+	if (ret)
+		printf("# pid %d not readable in procs: %s\n", pid,
+		       strerror(-ret));
+	return !ret;
+}
+
+/* One value of the stats file. */
+static inline bool stat_value(const char *name, unsigned long long *v)
+{
+	struct cowlab_table t;
+	const char *err, *f;
+	char *text;
+	bool ok;
+
+	if (cowlab_read_file(COWLAB_DEBUGFS "/stats", &text, NULL))
+		return false;
+	ok = !cowlab_table_parse(&t, text, 0, &err);
+	f = ok ? cowlab_table_lookup(&t, cowlab_table_col(&t, "name"), name,
+				     cowlab_table_col(&t, "value")) : NULL;
+	ok = f && !cowlab_field_u64(f, v);
+	cowlab_table_free(&t);
+	return ok;
+}
+
+/* ---- workers ---- */
+
+enum worker_op {
+	OP_NOP,
+	OP_MAP,		/* arg: pages; flags: MAP_SHARED?, thp */
+	OP_WRITE,	/* write pages first, first+stride, ... (count) */
+	OP_READ,	/* read them */
+	OP_FORK,	/* fork the child worker; reply: its pid */
+	OP_WAIT,	/* reap the child worker */
+	OP_EXIT,
+	OP_CHECK,	/* reply: the byte at page first */
+};
+
+#define W_SHARED	1
+#define W_THP		2
+#define W_NOTHP		4
+
+struct worker_cmd {
+	int op;
+	int flags;
+	unsigned long pages, first, count, stride;
+	unsigned char value;
+};
+
+struct worker_reply {
+	long ret;
+	unsigned long addr;
+};
+
+struct worker {
+	pid_t pid;
+	int cmd, reply;		/* our ends */
+	int wcmd, wreply;	/* the worker's ends */
+};
+
+static unsigned char *w_region;
+static unsigned long w_len;
+
+static inline void prefault_stack(void)
+{
+	volatile char pad[256 * 1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(pad); i += PAGE)
+		pad[i] = 1;
+}
+
+static inline long worker_map(const struct worker_cmd *c, unsigned long *addr)
+{
+	unsigned long len = c->pages * PAGE;
+	int share = (c->flags & W_SHARED) ? MAP_SHARED : MAP_PRIVATE;
+	unsigned char *p;
+
+	/* Over-allocate and trim, so THP-sized regions are 2 MiB aligned. */
+	p = mmap(NULL, len + HPAGE, PROT_READ | PROT_WRITE,
+		 share | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (!(c->flags & W_SHARED)) {
+		unsigned long a = ((unsigned long)p + HPAGE - 1) & ~(HPAGE - 1);
+
+		if (a > (unsigned long)p)
+			munmap(p, a - (unsigned long)p);
+		munmap((void *)(a + len), (unsigned long)p + len + HPAGE - a - len);
+		p = (unsigned char *)a;
+	}
+	if ((c->flags & W_THP) && madvise(p, len, MADV_HUGEPAGE))
+		return -errno;
+	if ((c->flags & W_NOTHP) && madvise(p, len, MADV_NOHUGEPAGE))
+		return -errno;
+	w_region = p;
+	w_len = len;
+	*addr = (unsigned long)p;
+	return 0;
+}
+
+static inline void worker_loop(struct worker *self, struct worker *child);
+
+static inline long worker_do(struct worker *self, struct worker *child,
+		      const struct worker_cmd *c, unsigned long *addr)
+{
+	volatile unsigned char *r = w_region;
+	unsigned long i, sum = 0;
+	pid_t pid;
+	int status;
+
+	switch (c->op) {
+	case OP_NOP:
+		return 0;
+	case OP_MAP:
+		return worker_map(c, addr);
+	case OP_WRITE:
+		for (i = 0; i < c->count; i++)
+			r[(c->first + i * c->stride) * PAGE] = c->value;
+		return 0;
+	case OP_READ:
+		for (i = 0; i < c->count; i++)
+			sum += r[(c->first + i * c->stride) * PAGE];
+		return (long)sum;
+	case OP_CHECK:
+		return r[c->first * PAGE];
+	case OP_FORK:
+		pid = fork();
+		if (pid < 0)
+			return -errno;
+		if (pid == 0) {
+			close(self->cmd);
+			close(self->reply);
+			worker_loop(child, NULL);
+		}
+		child->pid = pid;
+		return pid;
+	case OP_WAIT:
+		if (waitpid(child->pid, &status, 0) < 0)
+			return -errno;
+		return status;
+	case OP_EXIT:
+		_exit(0);
+	}
+	return -EINVAL;
+}
+
+/* Serve commands on @self's pipe ends until OP_EXIT. */
+static inline void worker_loop(struct worker *self, struct worker *child)
+{
+	struct worker_cmd c;
+	struct worker_reply r;
+
+	prefault_stack();
+	for (;;) {
+		if (read(self->wcmd, &c, sizeof(c)) != sizeof(c))
+			_exit(1);
+		r.addr = 0;
+		r.ret = worker_do(self, child, &c, &r.addr);
+		if (write(self->wreply, &r, sizeof(r)) != sizeof(r))
+			_exit(1);
+	}
+}
+
+static inline int worker_pipes(struct worker *w)
+{
+	int a[2], b[2];
+
+	if (pipe(a) || pipe(b))
+		return -errno;
+	w->wcmd = a[0];
+	w->cmd = a[1];
+	w->reply = b[0];
+	w->wreply = b[1];
+	return 0;
+}
+
+/*
+ * Start parent worker @p, which will fork child worker @c on OP_FORK.
+ * Both sets of pipes are made here, so the test talks to each directly.
+ */
+static inline int worker_start(struct worker *p, struct worker *c)
+{
+	if (worker_pipes(p) || worker_pipes(c))
+		return -1;
+	fflush(NULL);
+	p->pid = fork();
+	if (p->pid < 0)
+		return -1;
+	if (p->pid == 0)
+		worker_loop(p, c);
+	close(p->wcmd);
+	close(p->wreply);
+	return 0;
+}
+
+/* Send one command; returns the worker's result (and *@addr), or exits. */
+static inline long worker_cmd(struct worker *w, struct worker_cmd c,
+		       unsigned long *addr)
+{
+	struct worker_reply r;
+
+	if (write(w->cmd, &c, sizeof(c)) != sizeof(c) ||
+	    read(w->reply, &r, sizeof(r)) != sizeof(r)) {
+		fprintf(stderr, "worker %d: pipe broken\n", w->pid);
+		exit(2);
+	}
+	if (addr)
+		*addr = r.addr;
+	return r.ret;
+}
+
+/* Tell @w to exit: it does not reply. */
+static inline void worker_exit(struct worker *w)
+{
+	struct worker_cmd c = { .op = OP_EXIT };
+
+	if (write(w->cmd, &c, sizeof(c)) != sizeof(c))
+		fprintf(stderr, "worker %d: pipe broken\n", w->pid);
+}
+
+/* After OP_FORK: the test's own copies of the child's worker ends. */
+static inline void worker_forked(struct worker *c)
+{
+	close(c->wcmd);
+	close(c->wreply);
+}
+
+#define CMD(...)	((struct worker_cmd){ __VA_ARGS__ })
+
+/* Run one round trip with each worker so that its code and stack are warm. */
+static inline void worker_warm(struct worker *w)
+{
+	worker_cmd(w, CMD(.op = OP_WRITE, .count = 0), NULL);
+	worker_cmd(w, CMD(.op = OP_READ, .count = 0), NULL);
+	worker_cmd(w, CMD(.op = OP_NOP), NULL);
+}
+
+/* AnonHugePages of the VMA at @addr in /proc/@pid/smaps, in KiB, or -1. */
+static inline long smaps_field(pid_t pid, unsigned long addr, const char *field)
+{
+	char path[64], line[512];
+	bool in = false;
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+		size_t n = strlen(field);
+
+		/* A VMA header; "Field: value kB" lines never parse so. */
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2) {
+			in = addr >= s && addr < e;
+			continue;
+		}
+		if (in && !strncmp(line, field, n) && line[n] == ':') {
+			val = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* THP "enabled" mode from sysfs: "always", "madvise" or "never". */
+static inline const char *thp_mode(void)
+{
+	static char mode[16];
+	char buf[128], *s, *e;
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (!f)
+		return "never";
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return "never";
+	}
+	fclose(f);
+	s = strchr(buf, '[');
+	e = s ? strchr(s, ']') : NULL;
+	if (!s || !e || e - s > 15)
+		return "never";
+	memcpy(mode, s + 1, e - s - 1);
+	mode[e - s - 1] = '\0';
+	return mode;
+}
+
+#endif /* COWLAB_TESTLIB_H */

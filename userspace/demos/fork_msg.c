@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fork_msg: basic fork with copy-on-write. The parent writes a message,
+ * forks; the child prints the message, changes it and prints it again; the
+ * parent, once the child is gone, still prints its own message. The
+ * child's change copied the message's page for the child only.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "demo_util.h"
+
+#define PARENT_MSG	"Hello from the parent process!"
+#define CHILD_MSG	"Hello from the child process!"
+
+static const struct demo_info info = {
+	.name = "fork_msg",
+	.summary = "basic fork: the child changes a message, the parent keeps its own",
+	.help =
+	"The parent writes \"" PARENT_MSG "\" at the start of the region\n"
+	"(the rest is zeroed) and forks. The child prints the message (reading\n"
+	"shares), replaces it with \"" CHILD_MSG "\" (the page is\n"
+	"copied for the child) and exits. The parent then prints its message,\n"
+	"unchanged.",
+	.examples =
+	"  fork_msg                   run once\n"
+	"  fork_msg --wait            stop at each step until a line is read",
+	.default_pages = 1,
+	.min_pages = 1,
+	.flags = 0,
+};
+
+static void __noreturn child_main(char *message, struct peer *parent)
+{
+	char cmd;
+
+	while ((cmd = peer_recv(parent)) != 'q') {
+		if (cmd == 'r') {
+			demo_say("child  pid=%d: message before change: %s",
+				 getpid(), message);
+		} else if (cmd == 'w') {
+			memcpy(message, CHILD_MSG, sizeof(CHILD_MSG));
+			demo_say("child  pid=%d: message after change:  %s",
+				 getpid(), message);
+		}
+		peer_done(parent);
+	}
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	struct peer child;
+	struct region r;
+	struct model *m;
+	char *message;
+
+	demo_init(&info, argc, argv);
+	region_map(&r, "message", env.pages, false);
+	message = r.start;
+	m = model_new(&r);
+
+	memset(r.start, 0, r.len);
+	memcpy(message, PARENT_MSG, sizeof(PARENT_MSG));
+	model_write_range(m, WHO_PARENT, 0, r.pages);
+	demo_say("parent pid=%d: before fork: message: %s", getpid(), message);
+	demo_step("message",
+		  "parent pid %d wrote its message into page 0 (%lu page(s) in all, each its own)",
+		  getpid(), r.pages);
+	demo_expect(m);
+	demo_pause();
+
+	if (!demo_fork(&child))
+		child_main(message, &child);
+	model_fork(m);
+	demo_step("fork",
+		  "child %d created: it maps the parent's pages, write-protected in both; nothing copied",
+		  child.pid);
+	demo_expect(m);
+	demo_pause();
+
+	peer_call(&child, 'r');
+	model_read(m, WHO_CHILD, 0);
+	demo_step("child-read",
+		  "the child read the message from the same physical page as the parent: no copy");
+	demo_expect(m);
+	demo_pause();
+
+	peer_call(&child, 'w');
+	model_write(m, WHO_CHILD, 0);
+	demo_step("child-write",
+		  "the child changed its message: page 0 was copied for the child (cow_copy); the parent's page is untouched");
+	demo_expect(m);
+	demo_pause();
+
+	peer_quit(&child);
+	model_exit(m, WHO_CHILD);
+	demo_say("parent pid=%d: after the child exited: message: %s",
+		 getpid(), message);
+	demo_step("child-exit",
+		  "the child exited; the parent still reads its own message from its own page");
+	demo_expect(m);
+	demo_pause();
+	model_free(m);
+	return 0;
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Check a demo's '# expect' lines against the running kernel, without cowlab.
+
+Runs DEMO [ARGS...] --wait and, at every '# waiting', reads for each
+'# expect' line of that step /proc/PID/pagemap over the region and, per
+resident page, /proc/kpagecount (mapcount) and /proc/kpageflags (zero page):
+
+  resident, shared (mapcount > 1), exclusive, zero   checked exactly
+  cow_copy: pages whose PFN changed from a real page since the last step
+  cow_zero: pages whose PFN changed from the zero page to a real page
+  copied:   exclusive pages obtained by such a change and still mapped
+  wp_reuse: not visible in pagemap, so not checked (a reuse that turned
+            into a copy does show up, as an unexpected cow_copy)
+
+Needs root (PFNs and /proc/kpage*). Prints 'N passed, N failed' (one per
+checked expect line) and exits 0 only if all passed; 77 if not root.
+
+Usage: pagemap_check.py BUILD/cow --steps 20
+"""
+import os
+import re
+import struct
+import subprocess
+import sys
+
+PM_PRESENT = 1 << 63
+PM_PFN_MASK = (1 << 55) - 1
+KPF_ZERO_PAGE = 24
+ZERO = -1
+
+
+def read_u64s(path, index, count):
+    with open(path, 'rb') as f:
+        f.seek(index * 8)
+        data = f.read(count * 8)
+    return struct.unpack(f'{len(data) // 8}Q', data)
+
+
+def snapshot(pid, start, end):
+    """PFN per page (0: not present, ZERO: zero page) and the counts."""
+    pfns = []
+    counts = dict(resident=0, shared=0, exclusive=0, zero=0)
+    for ent in read_u64s(f'/proc/{pid}/pagemap', start >> 12,
+                         (end - start) >> 12):
+        if not ent & PM_PRESENT:
+            pfns.append(0)
+            continue
+        pfn = ent & PM_PFN_MASK
+        counts['resident'] += 1
+        if read_u64s('/proc/kpageflags', pfn, 1)[0] >> KPF_ZERO_PAGE & 1:
+            counts['zero'] += 1
+            pfns.append(ZERO)
+        elif read_u64s('/proc/kpagecount', pfn, 1)[0] > 1:
+            counts['shared'] += 1
+            pfns.append(pfn)
+        else:
+            counts['exclusive'] += 1
+            pfns.append(pfn)
+    return pfns, counts
+
+
+class Checker:
+    def __init__(self):
+        self.prev = {}		# (pid, start) -> PFNs at the last step
+        self.copied = {}	# (pid, start) -> page indexes got by a COW break
+        self.passed = 0
+        self.failed = []
+
+    def check(self, step, line):
+        kv = dict(re.findall(r'(\w+)=(\S+)', line))
+        pid = int(kv['pid'])
+        start, end = (int(x, 16) for x in kv['addr'].split('-'))
+        pfns, got = snapshot(pid, start, end)
+        key = (pid, start)
+        old = self.prev.get(key, [0] * len(pfns))
+        copied = self.copied.setdefault(key, set())
+        cow_copy = cow_zero = 0
+        for i, (a, b) in enumerate(zip(old, pfns)):
+            if a == b:
+                continue
+            if a == ZERO and b > 0:
+                cow_zero += 1
+                copied.add(i)
+            elif a > 0 and b > 0:
+                cow_copy += 1
+                copied.add(i)
+            else:
+                copied.discard(i)
+        self.prev[key] = pfns
+        got['copied'] = sum(1 for i in copied if pfns[i] > 0 and
+                            read_u64s('/proc/kpagecount', pfns[i], 1)[0] == 1)
+        got['cow_copy'] = f'+{cow_copy}'
+        got['cow_zero'] = f'+{cow_zero}'
+        bad = [f'{k}: expected {kv[k]}, kernel {v}'
+               for k, v in got.items() if kv.get(k) != str(v)]
+        if bad:
+            self.failed.append(f'{step} pid={pid}: ' + '; '.join(bad))
+        else:
+            self.passed += 1
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] in ('-h', '--help'):
+        print(__doc__.strip())
+        return 0 if len(sys.argv) >= 2 else 2
+    if os.geteuid() != 0:
+        print('pagemap_check: needs root to read PFNs; skipped')
+        return 77
+    cmd = sys.argv[1:] + ['--wait']
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, bufsize=1)
+    checker = Checker()
+    step, expects = '', []
+    for line in proc.stdout:
+        line = line.rstrip('\n')
+        if line.startswith('# step '):
+            step, expects = line.split(':', 1)[0][2:], []
+        elif line.startswith('# expect '):
+            expects.append(line)
+        elif line == '# waiting':
+            for e in expects:
+                checker.check(step, e)
+            proc.stdin.write('\n')
+            proc.stdin.flush()
+    rc = proc.wait()
+    for f in checker.failed:
+        print('FAIL', f)
+    if rc:
+        print(f'FAIL {" ".join(cmd)} exited with status {rc}')
+    print(f'{os.path.basename(cmd[0])}: {checker.passed} passed, '
+          f'{len(checker.failed) + (1 if rc else 0)} failed')
+    return 1 if checker.failed or rc else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,155 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Smoke test of the course demos, no cowlab needed: run each one bounded,
+# with --wait driven through a pipe, and check the exit status, the number
+# of checkpoints and the format of every '# ' line (README.md). POSIX sh, so
+# it also runs under busybox.
+#
+# Usage: smoke.sh [BUILD_DIR]     (default ./build)
+
+BIN=${1:-./build}
+TMP=${TMPDIR:-/tmp}/demo-smoke.$$
+mkdir -p "$TMP" || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+n=0
+passed=0
+failed=0
+
+ok() {
+	n=$((n + 1))
+	passed=$((passed + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	for l in "$@"; do
+		echo "# $l"
+	done
+}
+
+# check_output FILE STEPS WAITING: prints nothing if FILE is well formed.
+check_output() {
+	awk -v steps="$2" -v waiting="$3" '
+	function bad(msg) { print msg; errs++ }
+	BEGIN {
+		re = "^# expect pid=[0-9]+ addr=[0-9a-f]+-[0-9a-f]+ " \
+		     "cow_copy=\\+[0-9]+ cow_zero=\\+[0-9]+ wp_reuse=\\+[0-9]+ " \
+		     "resident=[0-9]+ shared=[0-9]+ exclusive=[0-9]+ " \
+		     "zero=[0-9]+ copied=[0-9]+$"
+	}
+	/^# step / {
+		if ($3 != nstep)
+			bad("step number " $3 ", expected " nstep)
+		if ($0 !~ /^# step [0-9]+ [a-z0-9-]+: ./)
+			bad("malformed: " $0)
+		nstep++
+		next
+	}
+	/^# expect / {
+		if ($0 !~ re) {
+			bad("malformed: " $0)
+			next
+		}
+		for (i = 2; i <= NF; i++) {
+			split($i, kv, "=")
+			v[kv[1]] = kv[2]
+		}
+		if (v["resident"] != v["shared"] + v["exclusive"] + v["zero"])
+			bad("resident != shared + exclusive + zero: " $0)
+		if (v["copied"] > v["exclusive"])
+			bad("copied > exclusive: " $0)
+		if (!nstep)
+			bad("expect before any step: " $0)
+		nexpect++
+		next
+	}
+	/^# waiting$/ { nwait++; next }
+	/^# note: / { next }
+	/^#/ { bad("unknown # line: " $0) }
+	END {
+		if (nstep != steps)
+			bad(nstep " steps, expected " steps)
+		if (nwait != (waiting ? nstep : 0))
+			bad(nwait " waiting lines for " nstep " steps")
+		if (expects != "none" && !nexpect)
+			bad("no expect line")
+	}' expects="${4:-some}" "$1"
+}
+
+# run NAME STEPS "ARGS" [none]: a bounded run with --wait, then without.
+run() {
+	name=$1
+	steps=$2
+	args=$3
+	for mode in wait nowait; do
+		desc="$name $args ($mode)"
+		if [ $mode = wait ]; then
+			# one line per pause, as many as it asks for; no sleep
+			yes '' | "$BIN/$name" $args --wait >"$TMP/out" 2>"$TMP/err"
+			rc=$?
+			w=1
+		else
+			"$BIN/$name" $args --no-wait </dev/null >"$TMP/out" \
+				2>"$TMP/err"
+			rc=$?
+			w=0
+		fi
+		if [ $rc -ne 0 ]; then
+			not_ok "$desc" "exit status $rc" "$(cat "$TMP/err")"
+			continue
+		fi
+		errs=$(check_output "$TMP/out" "$steps" $w "$4")
+		if [ -n "$errs" ]; then
+			not_ok "$desc" "$errs"
+		else
+			ok "$desc"
+		fi
+	done
+}
+
+# status NAME WANT "ARGS": the exit status alone.
+status() {
+	"$BIN/$1" $3 </dev/null >/dev/null 2>&1
+	rc=$?
+	if [ $rc -eq "$2" ]; then
+		ok "$1 $3: exit status $2"
+	else
+		not_ok "$1 $3: exit status $2" "got $rc"
+	fi
+}
+
+echo "KTAP version 1"
+echo "1..34"
+
+run cow 6 "--steps 3"
+run nofork 4 "--steps 3"
+run p 6 "--steps 3"
+run fork_msg 5 ""
+run two_pages 4 ""
+run fork_exec 6 ""
+run vfork_exec 4 ""
+run fork_faults 7 "--pages 64"
+run zero_fill 3 ""
+run shared_private 7 "--pages 16"
+run threads_fork 6 "--pages 16"
+run cow 4 "--steps 1 --pages 1024 --huge" none
+
+status cow 0 "--help"
+status fork_exec 0 "--version"
+status cow 2 "--pages 0"
+status two_pages 2 "--pages 1"
+status p 2 "--bogus"
+status nofork 2 "--exec /bin/true"
+status zero_fill 2 "extra"
+status fork_exec 1 "--exec /nonexistent/program"
+status vfork_exec 1 "--exec /nonexistent/program"
+status cow 2 "--steps -1"
+
+echo "smoke: $passed passed, $failed failed"
+[ $failed -eq 0 ]
