@@ -1,0 +1,380 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host tests of the reader, cowlab(1): no module needed. Builds the reader
+# with AddressSanitizer and UBSan, runs the cases in ./cases against the
+# fixture directories in ./fixtures and the goldens in ./expected, then a few
+# tests that need a terminal, another user or a mount namespace. Prints
+# KTAP; the last line is "N passed, N failed"; exits 1 if any failed.
+#
+# Usage: tests/reader/run.sh [--update] [NAME...]
+#   NAME...    only these cases (and no other tests)
+#   --update   write expected/NAME.{out,err} from the reader's output
+#              instead of comparing. Review every changed line by hand
+#              (git diff tests/reader/expected) before committing it.
+#
+# Environment: CC (default: clang if installed, else gcc), KEEP=1 keeps
+# the build and scratch directory.
+set -u
+export LC_ALL=C
+unset COWLAB_DEBUGFS NO_COLOR
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cd "$here" || exit 1
+
+update=0
+if [ "${1:-}" = --update ]; then
+	update=1
+	shift
+fi
+only=("$@")
+
+if [ -z "${CC:-}" ]; then
+	if command -v clang >/dev/null; then CC=clang; else CC=gcc; fi
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/cowlab-reader-test.XXXXXX")
+chmod 755 "$work"
+cleanup() { [ "${KEEP:-0}" = 1 ] || rm -rf "$work"; }
+trap cleanup EXIT
+R=$work/cowlab
+
+# Sanitizer reports get exit codes of their own, not our 1 and 2.
+export ASAN_OPTIONS=exitcode=86:detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1
+export LSAN_OPTIONS=exitcode=88
+
+n=0
+passed=0
+failed=0
+skipped=0
+
+ok() {
+	n=$((n + 1))
+	passed=$((passed + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+}
+
+skip() {
+	n=$((n + 1))
+	skipped=$((skipped + 1))
+	echo "ok $n - $1 # SKIP $2"
+}
+
+# Show a file as KTAP diagnostics.
+diag() {
+	sed -n '1,40s/^/# /p' "$1"
+}
+
+# crashed RC ERRFILE: a sanitizer report or a signal, rather than an answer?
+crashed() {
+	[ "$1" -ge 86 ] || grep -qE 'Sanitizer|runtime error' "$2"
+}
+
+# run_case NAME EXIT ARGS...: run, compare with the goldens.
+run_case() {
+	local name=$1 want=$2 rc why=""
+	shift 2
+	local out=$work/$name.out err=$work/$name.err
+	"$R" "$@" > "$out" 2> "$err"
+	rc=$?
+	if [ "$update" = 1 ]; then
+		cp "$out" "expected/$name.out"
+		if [ -s "$err" ]; then
+			cp "$err" "expected/$name.err"
+		else
+			rm -f "expected/$name.err"
+		fi
+	fi
+	if crashed "$rc" "$err"; then
+		why="crashed (exit $rc)"
+	elif [ "$rc" != "$want" ]; then
+		why="exit $rc, want $want"
+	elif [ ! -e "expected/$name.out" ]; then
+		why="no expected/$name.out (run.sh --update $name, then review it)"
+	elif ! cmp -s "$out" "expected/$name.out"; then
+		why="stdout differs from expected/$name.out"
+		diff -u "expected/$name.out" "$out" > "$work/$name.diff"
+	elif [ -e "expected/$name.err" ] && ! cmp -s "$err" "expected/$name.err"; then
+		why="stderr differs from expected/$name.err"
+		diff -u "expected/$name.err" "$err" > "$work/$name.diff"
+	elif [ ! -e "expected/$name.err" ] && [ -s "$err" ]; then
+		why="unexpected stderr"
+		cp "$err" "$work/$name.diff"
+	elif [[ " $* " == *" --json "* ]] && [ "$rc" = 0 ] && ! json_ok "$out" "$*"; then
+		why="not valid JSON"
+	fi
+	if [ -n "$why" ]; then
+		not_ok "$name: $why"
+		[ -e "$work/$name.diff" ] && diag "$work/$name.diff"
+		[ -s "$err" ] && diag "$err"
+	else
+		ok "$name"
+	fi
+}
+
+# json_ok FILE ARGS: FILE is one JSON document (top: one per line).
+json_ok() {
+	command -v python3 >/dev/null || return 0
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+text = open(sys.argv[1]).read()
+docs = text.splitlines() if " top " in " " + sys.argv[2] + " " else [text]
+for d in docs:
+    json.loads(d)
+EOF
+}
+
+build() {
+	if make -s -C "$top/userspace/reader" OUT="$work" SANITIZE=1 CC="$CC" \
+		> "$work/build.log" 2>&1; then
+		ok "build cowlab with $CC -fsanitize=address,undefined"
+	else
+		not_ok "build cowlab with $CC -fsanitize=address,undefined"
+		diag "$work/build.log"
+		echo "Bail out! the reader does not build"
+		echo "$passed passed, $failed failed"
+		exit 1
+	fi
+	# Leak checking needs ptrace; some sandboxes refuse it.
+	if "$R" --version 2>&1 | grep -q 'LeakSanitizer has encountered a fatal error'; then
+		echo "# LeakSanitizer cannot run here: leak checks off"
+		export ASAN_OPTIONS=exitcode=86:detect_leaks=0:abort_on_error=0
+	fi
+}
+
+# Every --help fits 80 columns and exits 0; --version names cowlab.
+t_help() {
+	local c bad=""
+	for c in "" procs top vmas diff map status; do
+		# shellcheck disable=SC2086
+		if ! "$R" $c --help > "$work/help" 2>&1; then
+			bad="$bad '$c --help' failed;"
+		elif awk 'length > 80 { exit 1 }' "$work/help"; then
+			:
+		else
+			bad="$bad '$c --help' is wider than 80;"
+		fi
+	done
+	"$R" --version | grep -q '^cowlab ' || bad="$bad --version;"
+	"$R" help map | grep -q '^Usage: cowlab map' || bad="$bad 'help map';"
+	if [ -n "$bad" ]; then not_ok "help and version: $bad"; else ok "help and version"; fi
+}
+
+# The lab's procs, top and map fit an 80-column console.
+t_width() {
+	local f bad=""
+	for f in expected/procs-lab*.out expected/top-lab.out expected/map-4*.out \
+		 expected/map-stack*.out expected/map-heap-color.out; do
+		case $f in *json*) continue ;; esac
+		# Colour codes take no room on the screen.
+		sed 's/\x1b\[[0-9;]*m//g' "$f" |
+			awk 'length > 80 { exit 1 }' || bad="$bad $f"
+	done
+	if [ -n "$bad" ]; then not_ok "80 columns:$bad"; else ok "lab outputs fit 80 columns"; fi
+}
+
+# COWLAB_DEBUGFS does what --debugfs does.
+t_env() {
+	if COWLAB_DEBUGFS=fixtures/lab "$R" procs 2>&1 | cmp -s - expected/procs-lab.out; then
+		ok "COWLAB_DEBUGFS selects the directory"
+	else
+		not_ok "COWLAB_DEBUGFS selects the directory"
+	fi
+}
+
+# A cowlab directory whose parent is not debugfs: "mount -t debugfs".
+t_not_mounted() {
+	mkdir -p "$work/debug"
+	"$R" --debugfs "$work/debug/cowlab" procs > /dev/null 2> "$work/nm.err"
+	if [ $? = 1 ] && grep -q "debugfs is not mounted.*mount -t debugfs none $work/debug" "$work/nm.err"; then
+		ok "debugfs not mounted: says how to mount it"
+	else
+		not_ok "debugfs not mounted: says how to mount it"
+		diag "$work/nm.err"
+	fi
+}
+
+# The default directory on this machine: an answer a person can act on.
+t_default() {
+	"$R" procs > "$work/def.out" 2> "$work/def.err"
+	local rc=$?
+	if [ -d /sys/kernel/debug/cowlab ]; then
+		skip "default directory" "a cowlab module is loaded here"
+	elif [ $rc = 1 ] && grep -qE 'mount -t debugfs|insmod cowlab.ko|run as root' "$work/def.err"; then
+		ok "default directory: $(head -n1 "$work/def.err")"
+	else
+		not_ok "default directory (exit $rc)"
+		diag "$work/def.err"
+	fi
+}
+
+# debugfs mounted, cowlab not loaded: "insmod cowlab.ko". Needs a private
+# mount namespace to mount a debugfs of our own.
+t_not_loaded() {
+	mkdir -p "$work/dbg"
+	if ! unshare -m true 2>/dev/null; then
+		skip "module not loaded" "cannot unshare a mount namespace"
+		return
+	fi
+	unshare -m sh -c "mount -t debugfs none '$work/dbg' || exit 99
+		'$R' --debugfs '$work/dbg/cowlab' procs" > /dev/null 2> "$work/nl.err"
+	local rc=$?
+	if [ $rc = 99 ]; then
+		skip "module not loaded" "cannot mount debugfs"
+	elif [ $rc = 1 ] && grep -q 'cowlab module not loaded: run `insmod cowlab.ko` (or `modprobe cowlab`)' "$work/nl.err"; then
+		ok "debugfs mounted, module not loaded: says insmod"
+	else
+		not_ok "debugfs mounted, module not loaded: says insmod (exit $rc)"
+		diag "$work/nl.err"
+	fi
+}
+
+# Files root may read and others may not: "run as root".
+t_not_root() {
+	if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
+		skip "not root" "needs root and setpriv to become nobody"
+		return
+	fi
+	mkdir -p "$work/root-only"
+	cp -r fixtures/lab "$work/root-only/cowlab"
+	chmod 700 "$work/root-only/cowlab"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$R" --debugfs "$work/root-only/cowlab" procs > /dev/null 2> "$work/nr.err"
+	local rc=$?
+	chmod 711 "$work/root-only"
+	chmod 700 "$work/root-only/cowlab"
+	if [ $rc = 1 ] && grep -q 'permission denied: run as root' "$work/nr.err"; then
+		ok "not root: says run as root"
+	else
+		not_ok "not root: says run as root (exit $rc)"
+		diag "$work/nr.err"
+	fi
+}
+
+# On a terminal, top redraws the screen and map is in colour (not with
+# NO_COLOR or --color=never).
+t_tty() {
+	if ! command -v script >/dev/null; then
+		skip "terminal" "no script(1) to make one"
+		return
+	fi
+	local esc=$'\033' bad=""
+	script -qec "'$R' --debugfs fixtures/lab top -n 2 -i 10" /dev/null > "$work/tty1" 2>&1
+	grep -q "${esc}\[H${esc}\[2J" "$work/tty1" || bad="$bad top does not clear;"
+	grep -q "Ctrl-C quits" "$work/tty1" || bad="$bad top has no title;"
+	script -qec "'$R' --debugfs fixtures/lab map 413 stack" /dev/null > "$work/tty2" 2>&1
+	grep -q "${esc}\[1;31mC" "$work/tty2" || bad="$bad map has no colour;"
+	NO_COLOR=1 script -qec "'$R' --debugfs fixtures/lab map 413 stack" /dev/null > "$work/tty3" 2>&1
+	grep -q "${esc}\[" "$work/tty3" && bad="$bad NO_COLOR ignored;"
+	script -qec "'$R' --debugfs fixtures/lab map --color=never 413 stack" /dev/null > "$work/tty4" 2>&1
+	grep -q "${esc}\[" "$work/tty4" && bad="$bad --color=never ignored;"
+	if [ -n "$bad" ]; then not_ok "terminal:$bad"; else ok "terminal: top redraws, map colours"; fi
+}
+
+# fuzz_one DIR ARGS...: run on a damaged copy; 0 or 1, never a crash.
+fuzz_one() {
+	local rc
+	"$R" --debugfs "$@" > /dev/null 2> "$work/fz.err"
+	rc=$?
+	if crashed "$rc" "$work/fz.err" || [ "$rc" -gt 1 ]; then
+		echo "# exit $rc: cowlab --debugfs $*"
+		diag "$work/fz.err"
+		cp -r "$1" "$work/crash-$RANDOM"
+		return 1
+	fi
+}
+
+# args_for FILE: the command that reads fixture FILE.
+args_for() {
+	case $1 in
+	procs) echo procs ;;
+	probes | stats) echo status ;;
+	vmas.*) echo "vmas ${1#vmas.}" ;;
+	pages.*) echo "map ${1#pages.}" ;;
+	esac
+}
+
+# Every file of lab and big cut short at many places, and with bytes
+# replaced by others: the reader answers or complains, never crashes.
+t_fuzz() {
+	local kind=$1 src f size i step args bad=0 runs=0 d=$work/fuzz
+	RANDOM=42
+	for src in fixtures/lab fixtures/big; do
+		for f in "$src"/*; do
+			f=${f##*/}
+			args=$(args_for "$f")
+			size=$(wc -c < "$src/$f")
+			step=$((size / 60 + 1))
+			for ((i = 0; i < size; i += step)); do
+				rm -rf "$d"
+				cp -r "$src" "$d"
+				if [ "$kind" = cut ]; then
+					head -c "$i" "$src/$f" > "$d/$f"
+				else
+					local at=$((RANDOM * 32768 + RANDOM))
+					at=$((at % size))
+					local bytes=('' ' ' '-' '9' 'x' '\n' '\0' '\377' '\t' 'Z')
+					local b=${bytes[RANDOM % ${#bytes[@]}]}
+					{ head -c "$at" "$src/$f"; printf "$b"
+					  tail -c +$((at + 2)) "$src/$f"; } > "$d/$f"
+				fi
+				runs=$((runs + 1))
+				# shellcheck disable=SC2086
+				fuzz_one "$d" $args || bad=$((bad + 1))
+			done
+		done
+	done
+	if [ $bad = 0 ]; then
+		ok "$kind: $runs damaged files, no crash"
+	else
+		not_ok "$kind: $bad of $runs damaged files crashed the reader"
+	fi
+}
+
+# The comparison can fail: a golden with one number changed must not match.
+t_meta() {
+	sed 's/1200/1201/' expected/procs-lab.out > "$work/wrong.out"
+	"$R" --debugfs fixtures/lab procs > "$work/right.out" 2>&1
+	if cmp -s "$work/right.out" expected/procs-lab.out &&
+	   ! cmp -s "$work/right.out" "$work/wrong.out"; then
+		ok "a changed golden is noticed"
+	else
+		not_ok "a changed golden is noticed"
+	fi
+}
+
+cases=()
+while read -r name code rest; do
+	case $name in '' | '#'*) continue ;; esac
+	if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " == *" $name "* ]]; then
+		continue
+	fi
+	cases+=("$name $code $rest")
+done < cases
+
+extra=(t_help t_width t_env t_not_mounted t_default t_not_loaded t_not_root
+       t_tty "t_fuzz cut" "t_fuzz mutate" t_meta)
+[ ${#only[@]} -gt 0 ] && extra=()
+
+echo "TAP version 13"
+echo "1..$((1 + ${#cases[@]} + ${#extra[@]}))"
+build
+for c in "${cases[@]}"; do
+	# shellcheck disable=SC2086
+	run_case $c
+done
+for t in "${extra[@]}"; do
+	$t
+done
+
+[ "$update" = 1 ] && echo "# goldens written: review them (git diff tests/reader/expected)"
+[ "$skipped" -gt 0 ] && echo "# $skipped skipped"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
