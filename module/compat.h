@@ -12,6 +12,9 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/ptrace.h>
+#include <linux/pgtable.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
 
 /*
  * The task that owns @mm, for attribution of faults to a process.  Needs
@@ -59,6 +62,77 @@ static inline bool cowlab_pmd_maps_anon(pmd_t pmd)
 static inline bool cowlab_pte_is_zero(pte_t pte)
 {
 	return pte_present(pte) && is_zero_pfn(pte_pfn(pte));
+}
+
+/*
+ * How many page table entries map @page, counting a PMD mapping of its
+ * folio once for every page: what smaps calls "mapped by more than one".
+ * page_mapcount() was removed in 6.10; 6.12 has the same count as
+ * folio_precise_page_mapcount(), which is internal to mm/.
+ */
+static inline int cowlab_page_mapcount(struct page *page)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+	struct folio *folio = page_folio(page);
+	int mapcount = atomic_read(&page->_mapcount) + 1;
+
+	if (page_mapcount_is_type(mapcount))
+		mapcount = 0;
+	if (folio_test_large(folio))
+		mapcount += folio_entire_mapcount(folio);
+	return mapcount;
+#else
+	return page_mapcount(page);
+#endif
+}
+
+/* A lockless read of a PMD entry: pmdp_get_lockless() arrived in 6.4. */
+static inline pmd_t cowlab_pmdp_get(pmd_t *pmdp)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	return pmdp_get_lockless(pmdp);
+#else
+	return pmd_read_atomic(pmdp);
+#endif
+}
+
+/*
+ * Map and lock the PTE table under @pmd, as pte_offset_map_lock() does; its
+ * out-of-line part __pte_offset_map_lock() (6.5) is not exported.  Since
+ * 6.5 PTE tables can be freed under RCU without mmap_lock (khugepaged), so
+ * the table is used under RCU and the PMD re-checked once the lock is
+ * held.  Returns NULL if @pmd maps no PTE table.  Undo with
+ * cowlab_pte_unmap_unlock().
+ */
+static inline pte_t *cowlab_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
+					 unsigned long addr, spinlock_t **ptlp)
+{
+	spinlock_t *ptl;	/* of the PTE table */
+	pmd_t pmdval;
+
+again:
+	rcu_read_lock();
+	pmdval = cowlab_pmdp_get(pmd);
+	if (pmd_none(pmdval) || !pmd_present(pmdval) ||
+	    pmd_trans_huge(pmdval) || pmd_devmap(pmdval) || pmd_bad(pmdval)) {
+		rcu_read_unlock();
+		return NULL;
+	}
+	ptl = pte_lockptr(mm, &pmdval);
+	spin_lock(ptl);
+	if (unlikely(!pmd_same(pmdval, cowlab_pmdp_get(pmd)))) {
+		spin_unlock(ptl);
+		rcu_read_unlock();
+		goto again;
+	}
+	*ptlp = ptl;
+	return pte_offset_kernel(&pmdval, addr);
+}
+
+static inline void cowlab_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
+{
+	spin_unlock(ptl);
+	rcu_read_unlock();
 }
 
 #endif /* COWLAB_COMPAT_H */

@@ -53,7 +53,8 @@ struct cowlab_proc_snap {
 
 int cowlab_stats_init(unsigned int max_procs);
 void cowlab_stats_exit(void);
-void cowlab_stats_count(struct mm_struct *mm, enum cowlab_event ev);
+void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
+			enum cowlab_event ev);
 void cowlab_stats_fork(struct task_struct *parent, struct task_struct *child);
 void cowlab_stats_task_exit(struct task_struct *p);
 void cowlab_stats_exec(struct task_struct *p);
@@ -72,6 +73,48 @@ struct cowlab_stats_totals {
 };
 
 void cowlab_stats_totals(struct cowlab_stats_totals *t);
+
+/* pages.c: per-process record of the pages COW events touched. */
+struct cowlab_pages;
+
+struct cowlab_page_rec {
+	unsigned long pfn;		/* installed by the last COW break, or 0 */
+	unsigned int events[COWLAB_EV_WP_REUSE + 1];
+};
+
+int cowlab_pages_init(unsigned long max_pages);
+void cowlab_pages_exit(void);
+void cowlab_pages_note(pid_t tgid, unsigned long addr, enum cowlab_event ev,
+		       unsigned long pfn);
+void cowlab_pages_forget(pid_t tgid);
+void cowlab_pages_forget_all(void);
+struct cowlab_pages *cowlab_pages_get(pid_t tgid);
+void cowlab_pages_release(struct cowlab_pages *p);
+void *cowlab_pages_lookup(struct cowlab_pages *p, unsigned long vpn);
+void cowlab_page_decode(void *entry, struct cowlab_page_rec *rec);
+void cowlab_pages_events(struct cowlab_pages *p, unsigned long start,
+			 unsigned long end, u64 *events);
+void cowlab_pages_totals(unsigned long *count, unsigned long *dropped);
+
+/* walk.c: page-table walk for VMA snapshots. */
+struct vm_area_struct;
+
+enum cowlab_page_state {
+	COWLAB_PAGE_ABSENT,
+	COWLAB_PAGE_SHARED,
+	COWLAB_PAGE_EXCLUSIVE,
+	COWLAB_PAGE_COPIED,
+	COWLAB_PAGE_ZERO,
+	COWLAB_NR_PAGE_STATES,
+};
+
+typedef int (*cowlab_walk_fn)(void *arg, unsigned long addr,
+			      unsigned long npages, enum cowlab_page_state st);
+
+int cowlab_walk_range(struct vm_area_struct *vma, unsigned long start,
+		      unsigned long end, struct cowlab_pages *pages,
+		      cowlab_walk_fn fn, void *arg);
+unsigned long cowlab_walk_pfn(struct mm_struct *mm, unsigned long addr);
 
 /* inflight.c: faults in flight, per task. */
 struct cowlab_fault {
@@ -101,6 +144,12 @@ void cowlab_probes_show(struct seq_file *m);
 /* tracepoints.c: process fork / exit / exec. */
 int cowlab_tracepoints_init(void);
 void cowlab_tracepoints_exit(void);
+
+/* vmas.c: the vmas and pages files. */
+extern const struct file_operations cowlab_vmas_fops;
+int cowlab_parse_pid(const char *buf, size_t len, pid_t *nr);
+extern const struct file_operations cowlab_pages_fops;
+void cowlab_vmas_exit(void);
 
 /* debugfs.c: the files. */
 int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid);

@@ -130,8 +130,10 @@ DEFINE_SHOW_ATTRIBUTE(cowlab_probes_file);
 static int cowlab_stats_file_show(struct seq_file *m, void *v)
 {
 	struct cowlab_stats_totals t;
+	unsigned long pages, pages_dropped;
 
 	cowlab_stats_totals(&t);
+	cowlab_pages_totals(&pages, &pages_dropped);
 	seq_puts(m, "name value\n");
 	seq_printf(m, "procs_tracked %u\n", t.tracked);
 	seq_printf(m, "procs_capacity %u\n", t.capacity);
@@ -140,6 +142,8 @@ static int cowlab_stats_file_show(struct seq_file *m, void *v)
 	seq_printf(m, "events_unattributed %lu\n", t.unattributed);
 	seq_printf(m, "proc_entry_bytes %zu\n", t.entry_bytes);
 	seq_printf(m, "memory_bytes %zu\n", t.memory_bytes);
+	seq_printf(m, "pages_tracked %lu\n", pages);
+	seq_printf(m, "pages_dropped %lu\n", pages_dropped);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cowlab_stats_file);
@@ -210,6 +214,8 @@ static const struct cowlab_file {
 	{ "probes", 0400, &cowlab_probes_file_fops },
 	{ "stats", 0400, &cowlab_stats_file_fops },
 	{ "control", 0200, &cowlab_control_fops },
+	{ "vmas", 0600, &cowlab_vmas_fops },
+	{ "pages", 0600, &cowlab_pages_fops },
 };
 
 int cowlab_debugfs_init(void)

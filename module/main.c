@@ -22,6 +22,11 @@ module_param(max_procs, uint, 0444);
 MODULE_PARM_DESC(max_procs,
 		 "processes tracked at once, exited ones included (16..1048576, default 4096)");
 
+static unsigned long max_pages = 1UL << 21;
+module_param(max_pages, ulong, 0444);
+MODULE_PARM_DESC(max_pages,
+		 "pages whose COW history is recorded, all processes together (default 2097152)");
+
 static int __init cowlab_init(void)
 {
 	int err;
@@ -33,9 +38,12 @@ static int __init cowlab_init(void)
 	err = cowlab_stats_init(max_procs);
 	if (err)
 		return err;
-	err = cowlab_inflight_init();
+	err = cowlab_pages_init(max_pages);
 	if (err)
 		goto out_stats;
+	err = cowlab_inflight_init();
+	if (err)
+		goto out_pages;
 	err = cowlab_tracepoints_init();
 	if (err)
 		goto out_inflight;
@@ -51,10 +59,13 @@ static int __init cowlab_init(void)
 
 out_debugfs:
 	cowlab_debugfs_exit();
+	cowlab_vmas_exit();
 out_tracepoints:
 	cowlab_tracepoints_exit();
 out_inflight:
 	cowlab_inflight_exit();
+out_pages:
+	cowlab_pages_exit();
 out_stats:
 	cowlab_stats_exit();
 	return err;
@@ -64,8 +75,10 @@ static void __exit cowlab_exit(void)
 {
 	cowlab_probes_exit();
 	cowlab_debugfs_exit();
+	cowlab_vmas_exit();
 	cowlab_tracepoints_exit();
 	cowlab_inflight_exit();
+	cowlab_pages_exit();
 	cowlab_stats_exit();
 	pr_info("unloaded\n");
 }

@@ -106,7 +106,7 @@ static int cowlab_fault_return(struct kretprobe_instance *ri,
 		f->flags |= COWLAB_F_FALLBACK;
 	ev = cowlab_classify(f->kind, f->flags);
 	if (ev != COWLAB_EV_NONE)
-		cowlab_stats_count(f->mm, ev);
+		cowlab_stats_count(f->mm, f->address, ev);
 	return 0;
 }
 

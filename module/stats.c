@@ -225,12 +225,16 @@ static void cowlab_put(pid_t tgid, unsigned long flags)
 	raw_spin_unlock_irqrestore(&cowlab_bucket_of(tgid)->lock, flags);
 }
 
-/* Count @ev for the process owning @mm.  Any context; never sleeps. */
-void cowlab_stats_count(struct mm_struct *mm, enum cowlab_event ev)
+/*
+ * Count @ev at @addr for the process owning @mm, and note the page in its
+ * record.  Called from the fault probes, inside the fault: never sleeps.
+ */
+void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
+			enum cowlab_event ev)
 {
 	struct task_struct *owner;
 	struct cowlab_proc *p;
-	unsigned long flags;
+	unsigned long flags, pfn = 0;
 	pid_t tgid, ppid;
 
 	rcu_read_lock();
@@ -250,6 +254,9 @@ void cowlab_stats_count(struct mm_struct *mm, enum cowlab_event ev)
 	}
 	atomic_inc(&p->events[ev]);
 	cowlab_put(tgid, flags);
+	if (ev != COWLAB_EV_WP_REUSE)
+		pfn = cowlab_walk_pfn(mm, addr);
+	cowlab_pages_note(tgid, addr, ev, pfn);
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_count);
@@ -278,6 +285,8 @@ void cowlab_stats_task_exit(struct task_struct *t)
 
 	if ((t->flags & PF_KTHREAD) || !cowlab_group_dead(t))
 		return;
+	/* Its address space is gone, and with it what the records describe. */
+	cowlab_pages_forget(t->tgid);
 	p = cowlab_get(t->tgid, NULL, 0, &flags);
 	if (!p)
 		return;
@@ -296,6 +305,7 @@ void cowlab_stats_exec(struct task_struct *t)
 	struct cowlab_proc *p;
 	unsigned long flags;
 
+	cowlab_pages_forget(t->tgid);
 	p = cowlab_get(t->tgid, NULL, 0, &flags);
 	if (!p)
 		return;
@@ -327,8 +337,10 @@ int cowlab_stats_reset(pid_t tgid)
 			return -ESRCH;
 		cowlab_zero(p);
 		cowlab_put(tgid, flags);
+		cowlab_pages_forget(tgid);
 		return 0;
 	}
+	cowlab_pages_forget_all();
 	for (i = 0; i < cowlab_pool_size; i++) {
 		struct cowlab_proc *p = &cowlab_pool[i];
 		pid_t t = READ_ONCE(p->tgid);

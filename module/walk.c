@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page-table walk for VMA snapshots: what each page of a range is now
+ * (not present, zero page, shared, exclusive, copied).  The kernel's
+ * walk_page_range() is not exported, so this is a small walker of its own.
+ *
+ * Callers hold mmap_read_lock(); PTE tables are mapped and locked the way
+ * 6.12 requires (compat.h).  PMD-mapped THPs are reported 512 pages at a
+ * time.  The walk reschedules between PMDs and stops early for a fatal
+ * signal.
+ */
+#define pr_fmt(fmt) "cowlab: " fmt
+
+#include <linux/kprobes.h>
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+#include <linux/sched/signal.h>
+
+#include "cowlab.h"
+#include "compat.h"
+
+static enum cowlab_page_state cowlab_exclusive(struct cowlab_pages *pages,
+					       unsigned long addr,
+					       unsigned long pfn)
+{
+	struct cowlab_page_rec rec;
+	void *entry;
+
+	if (!pages)
+		return COWLAB_PAGE_EXCLUSIVE;
+	entry = cowlab_pages_lookup(pages, addr >> PAGE_SHIFT);
+	if (!entry)
+		return COWLAB_PAGE_EXCLUSIVE;
+	cowlab_page_decode(entry, &rec);
+	return rec.pfn == pfn ? COWLAB_PAGE_COPIED : COWLAB_PAGE_EXCLUSIVE;
+}
+
+static enum cowlab_page_state cowlab_pte_state(pte_t pte, unsigned long addr,
+					       struct cowlab_pages *pages)
+{
+	unsigned long pfn;
+	struct page *page;
+
+	if (!pte_present(pte))
+		return COWLAB_PAGE_ABSENT;
+	pfn = pte_pfn(pte);
+	if (is_zero_pfn(pfn))
+		return COWLAB_PAGE_ZERO;
+	/* Special or PFN-mapped entries have no page to count, like smaps. */
+	if (pte_special(pte) || !pfn_valid(pfn))
+		return COWLAB_PAGE_ABSENT;
+	page = pfn_to_page(pfn);
+	if (cowlab_page_mapcount(page) > 1)
+		return COWLAB_PAGE_SHARED;
+	return cowlab_exclusive(pages, addr, pfn);
+}
+
+/* A PMD-mapped THP: one callback per run of pages in the same state. */
+static int cowlab_walk_huge(struct vm_area_struct *vma, pmd_t *pmd,
+			    unsigned long addr, unsigned long end,
+			    struct cowlab_pages *pages, cowlab_walk_fn fn,
+			    void *arg)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	enum cowlab_page_state st, run = COWLAB_PAGE_ABSENT;
+	unsigned long a, run_start = addr;
+	struct page *head;
+	spinlock_t *ptl;	/* the page table lock we hold */
+	pmd_t pmdval;
+	int ret = 0;
+
+	ptl = pmd_lock(mm, pmd);
+	pmdval = *pmd;
+	if (!pmd_trans_huge(pmdval)) {
+		spin_unlock(ptl);
+		return -EAGAIN;
+	}
+	head = pmd_page(pmdval);
+	for (a = addr; a < end; a += PAGE_SIZE) {
+		struct page *page = head + ((a & ~PMD_MASK) >> PAGE_SHIFT);
+
+		/* The huge zero page is the only non-anon page here. */
+		if (vma_is_anonymous(vma) && !PageAnon(head))
+			st = COWLAB_PAGE_ZERO;
+		else if (cowlab_page_mapcount(page) > 1)
+			st = COWLAB_PAGE_SHARED;
+		else
+			st = COWLAB_PAGE_EXCLUSIVE;
+		if (a != addr && st != run) {
+			ret = fn(arg, run_start, (a - run_start) >> PAGE_SHIFT, run);
+			if (ret)
+				break;
+			run_start = a;
+		}
+		run = st;
+	}
+	spin_unlock(ptl);
+	if (!ret)
+		ret = fn(arg, run_start, (end - run_start) >> PAGE_SHIFT, run);
+	return ret;
+}
+
+static int cowlab_walk_ptes(struct vm_area_struct *vma, pmd_t *pmd,
+			    unsigned long addr, unsigned long end,
+			    struct cowlab_pages *pages, cowlab_walk_fn fn,
+			    void *arg)
+{
+	spinlock_t *ptl;	/* the page table lock we hold */
+	pte_t *start, *pte;
+	int ret = 0;
+
+	start = cowlab_pte_map_lock(vma->vm_mm, pmd, addr, &ptl);
+	if (!start)
+		return -EAGAIN;
+	for (pte = start; addr < end; addr += PAGE_SIZE, pte++) {
+		ret = fn(arg, addr, 1,
+			 cowlab_pte_state(ptep_get(pte), addr, pages));
+		if (ret)
+			break;
+	}
+	cowlab_pte_unmap_unlock(start, ptl);
+	return ret;
+}
+
+/*
+ * Call @fn for every page of [@start, @end), which lies inside @vma, with
+ * its state; runs of pages may come in one call.  Called with the mmap lock
+ * held for read; may sleep.  Returns 0, @fn's non-zero result, or -EINTR.
+ */
+int cowlab_walk_range(struct vm_area_struct *vma, unsigned long start,
+		      unsigned long end, struct cowlab_pages *pages,
+		      cowlab_walk_fn fn, void *arg)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long addr = start, next;
+	int ret = 0;
+
+	while (addr < end) {
+		pgd_t *pgd = pgd_offset(mm, addr);
+		p4d_t *p4d;
+		pud_t *pud;
+		pmd_t *pmd, pmdval;
+
+		next = pmd_addr_end(addr, end);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		/* Report a bad entry as absent: clearing it is not ours to do. */
+		if (pgd_none(*pgd) || pgd_bad(*pgd))
+			goto absent;
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(*p4d) || p4d_bad(*p4d))
+			goto absent;
+		pud = pud_offset(p4d, addr);
+		if (pud_none(*pud) || !pud_present(*pud) || pud_trans_huge(*pud) ||
+		    pud_bad(*pud))
+			goto absent;
+		pmd = pmd_offset(pud, addr);
+retry:
+		pmdval = cowlab_pmdp_get(pmd);
+		if (pmd_none(pmdval) || !pmd_present(pmdval))
+			goto absent;
+		if (pmd_trans_huge(pmdval))
+			ret = cowlab_walk_huge(vma, pmd, addr, next, pages, fn, arg);
+		else
+			ret = cowlab_walk_ptes(vma, pmd, addr, next, pages, fn, arg);
+		if (ret == -EAGAIN)	/* the PMD changed under us */
+			goto retry;
+		if (ret)
+			return ret;
+		goto done;
+absent:
+		ret = fn(arg, addr, (next - addr) >> PAGE_SHIFT,
+			 COWLAB_PAGE_ABSENT);
+		if (ret)
+			return ret;
+done:
+		addr = next;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * The pfn mapped at @addr of @mm, or 0.  Lockless: for the fault probes,
+ * which run inside the fault that just installed the page (so its page
+ * tables cannot go away) with preemption disabled.
+ */
+unsigned long cowlab_walk_pfn(struct mm_struct *mm, unsigned long addr)
+{
+	unsigned long pfn = 0;
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t pmdval;
+	pte_t pte;
+
+	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+		return 0;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
+		return 0;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(READ_ONCE(*pud)) || pud_bad(READ_ONCE(*pud)))
+		return 0;
+	rcu_read_lock();
+	pmdval = cowlab_pmdp_get(pmd_offset(pud, addr));
+	if (pmd_present(pmdval) && !pmd_trans_huge(pmdval) && !pmd_bad(pmdval)) {
+		pte = ptep_get(pte_offset_kernel(&pmdval, addr));
+		if (pte_present(pte))
+			pfn = pte_pfn(pte);
+	}
+	rcu_read_unlock();
+	return pfn;
+}
+
+NOKPROBE_SYMBOL(cowlab_walk_pfn);
