@@ -51,6 +51,8 @@ userspace: $(GUEST_TESTS)
 		$(MAKE) -s -C userspace/demos OUT=$(BIN) STATIC=$(STATIC); fi
 	@if [ -f userspace/reader/Makefile ]; then \
 		$(MAKE) -s -C userspace/reader OUT=$(BIN) STATIC=$(STATIC); fi
+	@if [ -f userspace/bpf/Makefile ]; then \
+		$(MAKE) -s -C userspace/bpf OUT=$(BIN) OBJ=$(BUILD)/bpf STATIC=$(STATIC); fi
 
 $(BIN)/%: tests/guest/%.c userspace/lib/table.c userspace/lib/table.h
 	@mkdir -p $(BIN)

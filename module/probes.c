@@ -46,7 +46,9 @@ enum cowlab_event cowlab_classify(enum cowlab_fault_kind kind,
 	}
 	if ((flags & COWLAB_F_REUSED) && !unshare)
 		return COWLAB_EV_THP_REUSE;
-	if ((flags & COWLAB_F_FALLBACK) && (flags & COWLAB_F_ANON_THP))
+	/* An unshare fault that splits is counted as unshare, not here. */
+	if ((flags & COWLAB_F_FALLBACK) && (flags & COWLAB_F_ANON_THP) &&
+	    !unshare)
 		return COWLAB_EV_THP_SPLIT;
 	return COWLAB_EV_NONE;
 }

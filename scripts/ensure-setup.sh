@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 missing=
-for cmd in qemu-system-x86_64 cpio pahole gcc make clang bpftool expect tmux; do
+for cmd in qemu-system-x86_64 cpio pahole gcc make clang bpftool expect tmux zstd xz dkms; do
 	command -v "$cmd" >/dev/null || missing="$missing $cmd"
 done
 [ -x /bin/busybox ] || missing="$missing busybox-static"
@@ -18,6 +18,7 @@ for k in $COWLAB_KERNELS; do
 	[ -e "/usr/src/linux-source-$k.tar.xz" ] || missing="$missing linux-source-$k"
 done
 [ -e /usr/include/bpf/libbpf.h ] || missing="$missing libbpf-dev"
+[ -e /usr/lib/x86_64-linux-gnu/libz.a ] || missing="$missing zlib1g-dev"
 if [ -n "$missing" ]; then
 	echo "setup: missing:$missing"
 	"$(dirname "$0")/setup.sh"

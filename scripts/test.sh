@@ -14,7 +14,7 @@ suites=${*:-host guest}
 logs=$COWLAB_BUILD/test-logs
 rm -rf "$logs"
 mkdir -p "$logs"
-guest_tests=${COWLAB_GUEST_TESTS:-core vmas}
+guest_tests=${COWLAB_GUEST_TESTS:-core vmas bpfcheck}
 failed_steps=
 
 # run_step NAME CMD...: run, keep the log, print it.

@@ -9,7 +9,9 @@
  *
  * Usage: cowtest [-p PAGES] [-k WRITES]    (cowlab must be loaded)
  */
+#define _GNU_SOURCE
 #include <getopt.h>
+#include <sys/uio.h>
 
 #include "ktap.h"
 #include "testlib.h"
@@ -174,6 +176,56 @@ static void test_zero_page(bool thp)
 	waitpid(p.pid, NULL, 0);
 }
 
+/*
+ * A read-only pin of pages still shared after fork (process_vm_readv()
+ * pins the target's pages with FOLL_PIN): each needs an unshare fault in
+ * the target, done remotely by the reader, counted for the target.
+ */
+static void test_unshare(bool thp)
+{
+	const char *mode = thp ? "thp=on" : "thp=off";
+	struct counts pb, pa, cb, ca;
+	struct expect ep = { 0 }, ec = { 0 };
+	struct worker p, c;
+	unsigned long addr, len = npages * PAGE;
+	struct iovec local, remote;
+	char *dst = malloc(len);
+	ssize_t n;
+	bool ok;
+
+	if (!dst || worker_start(&p, &c))
+		exit(2);
+	memset(dst, 0, len);
+	worker_cmd(&p, CMD(.op = OP_MAP, .pages = npages,
+			   .flags = thp ? W_THP : W_NOTHP), &addr);
+	worker_cmd(&p, CMD(.op = OP_WRITE, .count = npages, .stride = 1,
+			   .value = 1), NULL);
+	c.pid = worker_cmd(&p, CMD(.op = OP_FORK), NULL);
+	worker_forked(&c);
+	worker_warm(&p);
+	worker_warm(&c);
+	ktap_diag("pid %d reads %lu pages of child %d at %#lx through process_vm_readv: expect child unshare +%lu, nothing else",
+		  getpid(), npages, c.pid, addr, npages);
+	ok = snap_ok(p.pid, &pb) && snap_ok(c.pid, &cb);
+	local = (struct iovec){ dst, len };
+	remote = (struct iovec){ (void *)addr, len };
+	n = process_vm_readv(c.pid, &local, 1, &remote, 1, 0);
+	if (n != (ssize_t)len || dst[0] != 1) {
+		ktap_diag("process_vm_readv: %zd of %lu bytes", n, len);
+		ok = false;
+	}
+	ok = ok && snap_ok(p.pid, &pa) && snap_ok(c.pid, &ca);
+	ec.ev[EV_UNSHARE] = npages;
+	ok = ok && check_delta("child", c.pid, &cb, &ca, &ec);
+	ok = check_delta("parent", p.pid, &pb, &pa, &ep) && ok;
+	ktap_result(ok, "remote_ro_pin_unshares (%s)", mode);
+	worker_exit(&c);
+	worker_cmd(&p, CMD(.op = OP_WAIT), NULL);
+	worker_exit(&p);
+	waitpid(p.pid, NULL, 0);
+	free(dst);
+}
+
 /* Case 4: a MAP_SHARED anonymous region written by both after fork. */
 static void test_shared(void)
 {
@@ -244,18 +296,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	ktap_plan(7);
+	ktap_plan(9);
 	test_fork_write(false);
 	test_zero_page(false);
+	test_unshare(false);
 	mode = thp_mode();
 	if (!strcmp(mode, "never")) {
 		ktap_skip_test("THP disabled in sysfs", "child_write_copies (thp=on)");
 		ktap_skip_test("THP disabled in sysfs",
 			       "parent_write_after_child_exit_reuses (thp=on)");
 		ktap_skip_test("THP disabled in sysfs", "zero_page_write_replaces (thp=on)");
+		ktap_skip_test("THP disabled in sysfs", "remote_ro_pin_unshares (thp=on)");
 	} else {
 		test_fork_write(true);
 		test_zero_page(true);
+		test_unshare(true);
 	}
 	test_shared();
 	return ktap_finish();

@@ -1,0 +1,100 @@
+#!/bin/sh
+# make bench, in the guest: each scenario measured in interleaved rounds
+# with cowlab not loaded / loaded (and the BPF cross-checker instead, when
+# it is there), medians over the rounds, ratios.  Prints one line per
+# scenario between BENCH-BEGIN and BENCH-END:
+#   scenario median_off median_on median_bpf ratio_on ratio_bpf target
+R=${COWLAB_T_ROUNDS:-15}
+COW_PAGES=${COWLAB_T_COW_PAGES:-65536}		# 256 MiB
+TOUCH_PAGES=${COWLAB_T_TOUCH_PAGES:-16384}
+FORK_MIB=${COWLAB_T_FORK_MIB:-1024}
+VMAS_MIB=${COWLAB_T_VMAS_MIB:-1024}
+D=/sys/kernel/debug/cowlab
+W=/tmp/bench
+mkdir -p $W
+
+median() {
+	sort -n | awk '{ a[NR] = $1 } END {
+		if (NR == 0) { print "nan"; exit }
+		if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
+
+have_bpf() { [ -x /usr/bin/cowcheck ]; }
+
+# run_mode MODE OUTFILE CMD...: one measurement with cowlab off/on/bpf.
+run_mode() {
+	mode=$1 out=$2
+	shift 2
+	case $mode in
+	on) insmod /cowlab.ko || return 1 ;;
+	bpf) cowcheck --ready-file $W/ready >/dev/null 2>$W/cowcheck.err &
+	     bpfpid=$!
+	     i=0; while [ ! -e $W/ready ] && [ $i -lt 600 ]; do i=$((i + 1)); usleep 100000; done ;;
+	esac
+	# Untimed first: under TCG, patching kernel text (probes in or out)
+	# throws away translated code, and the first run pays to rebuild it.
+	"$@" >/dev/null
+	"$@" >>"$out" || echo "# $mode: $* failed" >&2
+	case $mode in
+	on) rmmod cowlab ;;
+	bpf) kill -INT $bpfpid; wait $bpfpid; rm -f $W/ready ;;
+	esac
+}
+
+# scenario NAME TARGET CMD...: interleaved rounds, ABBA order.
+scenario() {
+	name=$1 target=$2
+	shift 2
+	modes="off on"
+	have_bpf && modes="off on bpf"
+	for m in $modes; do : >"$W/$name.$m"; done
+	r=0
+	while [ $r -lt "$R" ]; do
+		r=$((r + 1))
+		if [ $((r % 2)) = 1 ]; then order=$modes; else order=$(echo $modes | tr ' ' '\n' | sort -r); fi
+		for m in $order; do run_mode "$m" "$W/$name.$m" "$@"; done
+	done
+	off=$(median <"$W/$name.off")
+	on=$(median <"$W/$name.on")
+	bpf=nan
+	have_bpf && bpf=$(median <"$W/$name.bpf")
+	echo "$name $off $on $bpf $(ratio "$on" "$off") $(ratio "$bpf" "$off") $target"
+}
+
+echo BENCH-BEGIN
+scenario cow_fault 1.03 cowbench cow "$COW_PAGES"
+scenario first_touch_fault 1.01 cowbench touch "$TOUCH_PAGES"
+scenario file_read_fault 1.01 cowbench fileread "$TOUCH_PAGES"
+scenario fork_1gib 1.01 cowbench fork "$FORK_MIB"
+scenario fork_write_loop 1.03 cowbench forkwrite 50
+
+# Reading, cowlab loaded: procs with 10/100/1000 processes, vmas vs smaps.
+insmod /cowlab.ko
+for n in 10 100 1000; do
+	: >$W/procs.$n
+	r=0; while [ $r -lt "$R" ]; do r=$((r + 1)); cowbench procs $n >>$W/procs.$n; done
+	echo "procs_read_${n}_procs nan $(median <$W/procs.$n) nan nan nan -"
+done
+cowbench vmas 1000 "$VMAS_MIB" "$R" >$W/vmas
+a=$(awk '{ print $1 }' $W/vmas | median)
+s=$(awk '{ print $2 }' $W/vmas | median)
+echo "vmas_vs_smaps_1gib_1000vmas $s $a nan $(ratio "$a" "$s") nan 0.5"
+
+# Two fork-and-write loops on two vCPUs while a reader polls the tables.
+: >$W/conc.on
+(cowbench forkwrite 100 >>$W/conc.on) & p1=$!
+(cowbench forkwrite 100 >>$W/conc.on) & p2=$!
+polls=0
+while kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null; do
+	cat $D/procs >/dev/null
+	echo $p1 >$D/vmas 2>/dev/null && cat $D/vmas >/dev/null 2>&1
+	polls=$((polls + 1))
+done
+wait
+missed=$(awk 'NR > 1 { s += $5 } END { print s + 0 }' $D/probes)
+echo "concurrent_nmissed $missed - - - - 0"
+awk 'NR > 1 { printf "memory_%s %s - - - - -\n", $1, $2 }' $D/stats | grep -E 'entry_bytes|memory_bytes'
+rmmod cowlab
+echo BENCH-END
