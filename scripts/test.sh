@@ -14,7 +14,7 @@ suites=${*:-host guest}
 logs=$COWLAB_BUILD/test-logs
 rm -rf "$logs"
 mkdir -p "$logs"
-guest_tests=${COWLAB_GUEST_TESTS:-core vmas bpfcheck}
+guest_tests=${COWLAB_GUEST_TESTS:-core vmas demos bpfcheck}
 failed_steps=
 
 # run_step NAME CMD...: run, keep the log, print it.
@@ -92,6 +92,10 @@ if [[ " $suites " == *" guest "* ]]; then
 				echo "not ok - guest $k exited $rc" >>"$logs/guest-$k.log"
 		fi
 	done
+fi
+
+if [[ " $suites " == *" lab "* ]] || { [[ " $suites " == *" guest "* ]] && [ -z "${COWLAB_GUEST_TESTS:-}" ]; }; then
+	run_step lab "$COWLAB_TOP/scripts/lab-test.sh"
 fi
 
 pass=$(cat "$logs"/*.log | grep -E '^ok ' | grep -vc '# SKIP')

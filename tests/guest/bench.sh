@@ -29,7 +29,7 @@ run_mode() {
 	shift 2
 	case $mode in
 	on) insmod /cowlab.ko || return 1 ;;
-	bpf) cowcheck --ready-file $W/ready >/dev/null 2>$W/cowcheck.err &
+	bpf) cowcheck --ready $W/ready >/dev/null 2>$W/cowcheck.err &
 	     bpfpid=$!
 	     i=0; while [ ! -e $W/ready ] && [ $i -lt 600 ]; do i=$((i + 1)); usleep 100000; done ;;
 	esac

@@ -1,0 +1,248 @@
+#!/bin/sh
+# shellcheck disable=SC3043 # local: busybox ash has it
+# Issue "course demos" in the guest: every demo of userspace/demos, bounded
+# and with --wait, driven through fifos.  At each checkpoint (the demo has
+# printed "# waiting" and blocks reading stdin), every key of every
+# "# expect" line is compared exactly with cowlab's `vmas` row for the
+# region (`cowlab --json vmas PID`): the absolute page counts, and for the
+# "+N" keys the growth of the row's event counts since the previous
+# checkpoint that listed the pid (since the VMA was created, for its first).
+# The process totals in `procs` must be at least the region's counts.  One
+# KTAP line per demo, with each mismatch as a "#" line before it.
+#
+# Needs the module's `vmas` file (docs/debugfs.md); without it every demo
+# is skipped.  Nothing sleeps: the demo blocks on its stdin fifo while the
+# test reads cowlab, and the test blocks reading the demo's stdout fifo.
+. /guest/ktap.sh
+D=${COWLAB_DEBUGFS:-/sys/kernel/debug/cowlab}
+W=/tmp/demos
+rc=0
+# A demo that dies must not take the test with it when we answer it.
+trap '' PIPE
+
+# The demos: checkpoints and "# expect" lines each prints (with its
+# default pages, --nohuge), then the command.  userspace/demos/README.md,
+# "Checkpoints by demo", lists every expectation.
+demo_table() {
+	cat <<'EOF'
+9 16 cow --steps 6
+3 3 nofork --steps 2
+5 8 p --steps 2
+5 8 fork_msg
+4 6 two_pages
+6 8 fork_exec
+4 4 vfork_exec
+7 11 fork_faults
+3 3 zero_fill
+6 9 threads_fork
+7 24 shared_private
+EOF
+}
+
+# The comparison of one checkpoint.  Input files: the previous event counts
+# ("PID START KEY VALUE" lines), then the checkpoint's "# expect" lines;
+# reads DIR/vmas.PID and DIR/procs.json (`cowlab --json`).  Prints one "#"
+# line per mismatch and "checked N" (values compared) last; writes the
+# updated event counts to DIR/prev.new.
+CHECK_AWK='
+function jparse(line, obj,   i, n, p, f, k, v) {
+	for (k in obj)
+		delete obj[k]
+	sub(/^\{/, "", line)
+	sub(/\},?$/, "", line)
+	# "name" is last and may hold anything: leave it out.
+	p = index(line, ",\"name\":")
+	if (p)
+		line = substr(line, 1, p - 1)
+	n = split(line, f, ",")
+	for (i = 1; i <= n; i++) {
+		p = index(f[i], ":")
+		k = substr(f[i], 1, p - 1)
+		v = substr(f[i], p + 1)
+		gsub(/"/, "", k)
+		gsub(/"/, "", v)
+		obj[k] = v
+	}
+}
+# find_vma(PID, START, obj): the vmas object of PID starting at 0xSTART.
+function find_vma(pid, start, obj,   f, line, found) {
+	f = dir "/vmas." pid
+	found = 0
+	while ((getline line < f) > 0)
+		if (!found && index(line, "\"start\":\"0x" start "\"")) {
+			jparse(line, obj)
+			found = 1
+		}
+	close(f)
+	return found
+}
+function bad(msg) {
+	printf "# %s step %s: %s\n", demo, step, msg
+}
+FILENAME == ARGV[1] { prev[$1 " " $2 " " $3] = $4; next }
+/^# expect / {
+	n = split(substr($0, 10), t, " ")
+	pid = ""; start = ""; end = ""
+	for (i = 1; i <= n; i++) {
+		p = index(t[i], "=")
+		k[i] = substr(t[i], 1, p - 1)
+		v[i] = substr(t[i], p + 1)
+		if (k[i] == "pid")
+			pid = v[i]
+		if (k[i] == "addr") {
+			start = v[i]; sub(/-.*/, "", start)
+			end = v[i]; sub(/.*-/, "", end)
+		}
+	}
+	pids[pid] = 1
+	if (!find_vma(pid, start, vma)) {
+		bad("pid " pid ": cowlab shows no VMA starting at " start)
+		next
+	}
+	for (i = 1; i <= n; i++) {
+		key = k[i]
+		if (key == "pid")
+			continue
+		checked++
+		if (key == "addr") {
+			if (vma["end"] != "0x" end)
+				bad("pid " pid " " start ": end " end " expected, cowlab " vma["end"])
+			continue
+		}
+		if (!(key in vma) || vma[key] == "null") {
+			bad("pid " pid " " start ": cowlab has no " key " (" vma[key] ")")
+			continue
+		}
+		if (v[i] ~ /^\+/) {
+			want = substr(v[i], 2) + 0
+			was = prev[pid " " start " " key] + 0
+			have = vma[key] - was
+			prev[pid " " start " " key] = vma[key]
+			sum[pid " " key] += vma[key]
+			if (have != want)
+				bad("pid " pid " " start ": " key "=+" want " expected, cowlab +" have " (" was " -> " vma[key] ")")
+		} else if (vma[key] != v[i] + 0) {
+			bad("pid " pid " " start ": " key "=" v[i] " expected, cowlab " vma[key])
+		}
+	}
+}
+END {
+	# Process totals count the region and everything else.
+	f = dir "/procs.json"
+	while ((getline line < f) > 0) {
+		if (line !~ /^\{"pid":/)
+			continue
+		jparse(line, pr)
+		if (!(pr["pid"] in pids))
+			continue
+		listed[pr["pid"]] = 1
+		checked++
+		if (pr["state"] != "live")
+			bad("pid " pr["pid"] ": procs shows it " pr["state"])
+		for (kk in sum) {
+			split(kk, pk, " ")
+			if (pk[1] != pr["pid"])
+				continue
+			checked++
+			if (pr[pk[2]] < sum[kk])
+				bad("pid " pk[1] ": procs " pk[2] " " pr[pk[2]] " < the region'"'"'s " sum[kk])
+		}
+	}
+	close(f)
+	# A process that never forked nor took a COW fault is not listed.
+	for (kk in sum) {
+		split(kk, pk, " ")
+		if (!(pk[1] in listed) && sum[kk] > 0) {
+			checked++
+			bad("pid " pk[1] ": not in procs, but its region has " pk[2] " " sum[kk])
+		}
+	}
+	for (kk in prev)
+		print kk, prev[kk] > (dir "/prev.new")
+	print "checked", checked + 0
+}'
+
+# check_checkpoint DEMO STEP: compare $W/expect with cowlab now; append
+# mismatches to $W/bad; add to $checked.
+check_checkpoint() {
+	local p
+	for p in $(sed -n 's/^# expect pid=\([0-9]*\) .*/\1/p' $W/expect | sort -u); do
+		cowlab --json vmas "$p" >"$W/vmas.$p" 2>>$W/bad.cowlab ||
+			echo "# $1 step $2: cowlab --json vmas $p failed" >>$W/bad
+	done
+	cowlab --json procs >$W/procs.json 2>>$W/bad.cowlab ||
+		echo "# $1 step $2: cowlab --json procs failed" >>$W/bad
+	: >$W/prev.new
+	awk -v dir=$W -v demo="$1" -v step="$2" "$CHECK_AWK" $W/prev $W/expect >$W/result
+	mv $W/prev.new $W/prev
+	grep '^#' $W/result >>$W/bad
+	checked=$((checked + $(sed -n 's/^checked //p' $W/result)))
+}
+
+# run_demo STEPS EXPECTS DEMO [ARGS...]: one KTAP line.
+run_demo() {
+	local nsteps="$1" nexpects="$2" line step='' steps=0 expects=0 dpid status
+	shift 2
+	checked=0
+	rm -rf $W
+	mkdir -p $W
+	mkfifo $W/in $W/out
+	: >$W/prev
+	: >$W/bad
+	: >$W/expect
+	"$@" --wait <$W/in >$W/out 2>$W/err &
+	dpid=$!
+	# In this order: the demo opens its stdin first, then its stdout.
+	exec 4>$W/in 3<$W/out
+	while IFS= read -r line <&3; do
+		echo "$line" >>$W/transcript
+		case $line in
+		'# step '*)
+			steps=$((steps + 1))
+			step=${line#\# step }
+			step=${step%%:*}
+			: >$W/expect ;;
+		'# expect '*)
+			expects=$((expects + 1))
+			echo "$line" >>$W/expect ;;
+		'# waiting')
+			check_checkpoint "$*" "$step"
+			echo >&4 ;;
+		esac
+	done
+	exec 3<&- 4>&-
+	wait $dpid
+	status=$?
+	[ $status = 0 ] || echo "# $*: exit status $status: $(cat $W/err)" >>$W/bad
+	[ $steps = "$nsteps" ] ||
+		echo "# $*: $steps checkpoints, $nsteps expected" >>$W/bad
+	[ $expects = "$nexpects" ] ||
+		echo "# $*: $expects expect lines, $nexpects expected" >>$W/bad
+	if [ -s $W/bad ]; then
+		head -n 40 $W/bad
+		sed 's/^/# cowlab: /' $W/bad.cowlab 2>/dev/null | head -n 5
+		ktap_not_ok "$*: $steps checkpoints, $expects expect lines, $(wc -l <$W/bad) mismatches"
+		rc=1
+	else
+		ktap_ok "$*: $steps checkpoints, $expects expect lines, $checked values as cowlab shows them"
+	fi
+}
+
+[ -d /sys/module/cowlab ] || insmod /cowlab.ko || { echo "not ok - insmod cowlab.ko"; exit 1; }
+ktap_plan "$(demo_table | wc -l)"
+# The table on fd 5: the demos' stdin is their fifo.
+exec 5<<EOF
+$(demo_table)
+EOF
+while read -r nsteps nexpects cmd <&5; do
+	if [ ! -e "$D/vmas" ]; then
+		ktap_skip "the module has no $D/vmas" "$cmd"
+		continue
+	fi
+	# shellcheck disable=SC2086
+	run_demo "$nsteps" "$nexpects" $cmd
+done
+exec 5<&-
+rmmod cowlab || rc=1
+ktap_finish || rc=1
+exit $rc
