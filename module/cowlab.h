@@ -117,8 +117,10 @@ int cowlab_walk_range(struct vm_area_struct *vma, unsigned long start,
 unsigned long cowlab_walk_pfn(struct mm_struct *mm, unsigned long addr);
 
 /* inflight.c: faults in flight, per task. */
+struct cowlab_inflight_slot;
+
 struct cowlab_fault {
-	struct hlist_node node;
+	struct cowlab_inflight_slot *slot;
 	struct task_struct *task;
 	struct mm_struct *mm;
 	unsigned long address;
@@ -128,7 +130,8 @@ struct cowlab_fault {
 
 int cowlab_inflight_init(void);
 void cowlab_inflight_exit(void);
-void cowlab_inflight_push(struct cowlab_fault *f);
+bool cowlab_inflight_push(struct cowlab_fault *f);
+unsigned long cowlab_inflight_dropped(void);
 void cowlab_inflight_pop(struct cowlab_fault *f);
 /* Mark current's in-flight fault of @kind at @mm/@address with @flags. */
 bool cowlab_inflight_mark(enum cowlab_fault_kind kind, struct mm_struct *mm,

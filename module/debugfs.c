@@ -140,6 +140,7 @@ static int cowlab_stats_file_show(struct seq_file *m, void *v)
 	seq_printf(m, "procs_dropped %lu\n", t.dropped);
 	seq_printf(m, "events_dropped %lu\n", t.events_dropped);
 	seq_printf(m, "events_unattributed %lu\n", t.unattributed);
+	seq_printf(m, "faults_untracked %lu\n", cowlab_inflight_dropped());
 	seq_printf(m, "proc_entry_bytes %zu\n", t.entry_bytes);
 	seq_printf(m, "memory_bytes %zu\n", t.memory_bytes);
 	seq_printf(m, "pages_tracked %lu\n", pages);

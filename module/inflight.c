@@ -9,89 +9,110 @@
  * inside a fault (allocation, folio lock) and move to another CPU, so the
  * records are keyed by task, not by CPU.  The records themselves live in
  * the kretprobe instances' data: nothing is allocated here.
+ *
+ * The table is lock-free: a task claims a slot near hash(task) with
+ * cmpxchg() and is the only writer of what the slot points to; other tasks
+ * only compare the slot's owner with themselves.  A task has at most one
+ * fault in flight (faults do not nest), so it owns at most one slot.  When
+ * all slots of the window are taken, the fault is not tracked and
+ * cowlab_inflight_full counts it.
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
+#include <linux/atomic.h>
 #include <linux/hash.h>
-#include <linux/list.h>
-#include <linux/spinlock.h>
+#include <linux/kprobes.h>
 
 #include "cowlab.h"
 
-#define COWLAB_INFLIGHT_BITS	8
+#define COWLAB_INFLIGHT_BITS	10
+#define COWLAB_INFLIGHT_SLOTS	BIT(COWLAB_INFLIGHT_BITS)
+#define COWLAB_INFLIGHT_WINDOW	16
 
-struct cowlab_inflight_bucket {
-	raw_spinlock_t lock;
-	struct hlist_head head;
+struct cowlab_inflight_slot {
+	struct task_struct *task;	/* owner, or NULL */
+	struct cowlab_fault *fault;	/* written by the owner only */
 };
 
-static struct cowlab_inflight_bucket cowlab_inflight[1 << COWLAB_INFLIGHT_BITS];
+static struct cowlab_inflight_slot cowlab_inflight[COWLAB_INFLIGHT_SLOTS];
+static atomic_long_t cowlab_inflight_full = ATOMIC_LONG_INIT(0);
 
-static struct cowlab_inflight_bucket *cowlab_inflight_bucket(struct task_struct *t)
+static unsigned int cowlab_inflight_home(struct task_struct *t)
 {
-	return &cowlab_inflight[hash_ptr(t, COWLAB_INFLIGHT_BITS)];
+	return hash_ptr(t, COWLAB_INFLIGHT_BITS);
 }
 
 /* Called from a kretprobe entry handler: @f->task is current. */
-void cowlab_inflight_push(struct cowlab_fault *f)
+bool cowlab_inflight_push(struct cowlab_fault *f)
 {
-	struct cowlab_inflight_bucket *b = cowlab_inflight_bucket(f->task);
-	unsigned long flags;
+	unsigned int home = cowlab_inflight_home(current), i;
 
-	raw_spin_lock_irqsave(&b->lock, flags);
-	hlist_add_head(&f->node, &b->head);
-	raw_spin_unlock_irqrestore(&b->lock, flags);
+	for (i = 0; i < COWLAB_INFLIGHT_WINDOW; i++) {
+		struct cowlab_inflight_slot *s =
+			&cowlab_inflight[(home + i) % COWLAB_INFLIGHT_SLOTS];
+
+		if (READ_ONCE(s->task) || cmpxchg(&s->task, NULL, current))
+			continue;
+		WRITE_ONCE(s->fault, f);
+		f->slot = s;
+		return true;
+	}
+	atomic_long_inc(&cowlab_inflight_full);
+	return false;
 }
 
-/* Called from the matching return handler. */
+NOKPROBE_SYMBOL(cowlab_inflight_push);
+
+/* Called from the matching return handler, by the same task. */
 void cowlab_inflight_pop(struct cowlab_fault *f)
 {
-	struct cowlab_inflight_bucket *b = cowlab_inflight_bucket(f->task);
-	unsigned long flags;
+	struct cowlab_inflight_slot *s = f->slot;
 
-	raw_spin_lock_irqsave(&b->lock, flags);
-	hlist_del(&f->node);
-	raw_spin_unlock_irqrestore(&b->lock, flags);
+	WRITE_ONCE(s->fault, NULL);
+	/* Pairs with the cmpxchg() of the next owner's push. */
+	smp_store_release(&s->task, NULL);
 }
+
+NOKPROBE_SYMBOL(cowlab_inflight_pop);
 
 bool cowlab_inflight_mark(enum cowlab_fault_kind kind, struct mm_struct *mm,
 			  unsigned long address, unsigned int flags)
 {
-	struct cowlab_inflight_bucket *b = cowlab_inflight_bucket(current);
-	struct cowlab_fault *f;
-	unsigned long irqflags;
-	bool found = false;
+	unsigned int home = cowlab_inflight_home(current), i;
 
-	raw_spin_lock_irqsave(&b->lock, irqflags);
-	hlist_for_each_entry(f, &b->head, node) {
-		if (f->task != current)
+	for (i = 0; i < COWLAB_INFLIGHT_WINDOW; i++) {
+		struct cowlab_inflight_slot *s =
+			&cowlab_inflight[(home + i) % COWLAB_INFLIGHT_SLOTS];
+		struct cowlab_fault *f;
+
+		if (READ_ONCE(s->task) != current)
 			continue;
-		/* Faults do not nest: the first record of current is it. */
-		if (f->kind == kind && f->mm == mm && f->address == address) {
-			f->flags |= flags;
-			found = true;
-		}
-		break;
+		/* Only we write our slot: no race with ourselves. */
+		f = READ_ONCE(s->fault);
+		if (!f || f->kind != kind || f->mm != mm || f->address != address)
+			return false;
+		f->flags |= flags;
+		return true;
 	}
-	raw_spin_unlock_irqrestore(&b->lock, irqflags);
-	return found;
+	return false;
+}
+
+NOKPROBE_SYMBOL(cowlab_inflight_mark);
+
+unsigned long cowlab_inflight_dropped(void)
+{
+	return atomic_long_read(&cowlab_inflight_full);
 }
 
 int cowlab_inflight_init(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(cowlab_inflight); i++) {
-		raw_spin_lock_init(&cowlab_inflight[i].lock);
-		INIT_HLIST_HEAD(&cowlab_inflight[i].head);
-	}
 	return 0;
 }
 
 /*
- * Called after the probes are unregistered.  Records of tasks still inside
- * a fault belong to kretprobe instances that the kprobe core frees; they
- * are never touched again.
+ * Called after the probes are unregistered.  Slots of tasks still inside a
+ * fault point into kretprobe instances that the kprobe core frees; they
+ * are never read again.
  */
 void cowlab_inflight_exit(void)
 {

@@ -90,8 +90,7 @@ static int cowlab_huge_wp_entry(struct kretprobe_instance *ri,
 	f->flags = (vmf->flags & FAULT_FLAG_UNSHARE) ? COWLAB_F_UNSHARE : 0;
 	if (cowlab_pmd_maps_anon(vmf->orig_pmd))
 		f->flags |= COWLAB_F_ANON_THP;
-	cowlab_inflight_push(f);
-	return 0;
+	return cowlab_inflight_push(f) ? 0 : 1;
 }
 
 NOKPROBE_SYMBOL(cowlab_huge_wp_entry);

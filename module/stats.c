@@ -90,28 +90,25 @@ static struct cowlab_proc *cowlab_find(struct cowlab_bucket *b, pid_t tgid)
 
 static void cowlab_free_entry(struct cowlab_proc *p)
 {
-	unsigned long flags;
-
 	p->tgid = 0;
-	raw_spin_lock_irqsave(&cowlab_free_lock, flags);
+	raw_spin_lock(&cowlab_free_lock);
 	hlist_add_head(&p->node, &cowlab_free);
 	cowlab_nfree++;
-	raw_spin_unlock_irqrestore(&cowlab_free_lock, flags);
+	raw_spin_unlock(&cowlab_free_lock);
 }
 
 /* Unhash @p if it still is the exited entry numbered @seq. */
 static bool cowlab_evict(struct cowlab_proc *p, pid_t tgid, u32 seq)
 {
 	struct cowlab_bucket *b = cowlab_bucket_of(tgid);
-	unsigned long flags;
 	bool evicted = false;
 
-	raw_spin_lock_irqsave(&b->lock, flags);
+	raw_spin_lock(&b->lock);
 	if (p->tgid == tgid && p->exit_seq == seq && !hlist_unhashed(&p->node)) {
 		hlist_del_init(&p->node);
 		evicted = true;
 	}
-	raw_spin_unlock_irqrestore(&b->lock, flags);
+	raw_spin_unlock(&b->lock);
 	if (evicted)
 		cowlab_free_entry(p);
 	return evicted;
@@ -153,18 +150,17 @@ NOKPROBE_SYMBOL(cowlab_evict_oldest);
 static struct cowlab_proc *cowlab_alloc_entry(void)
 {
 	struct cowlab_proc *p = NULL;
-	unsigned long flags;
 	int tries;
 
 	for (tries = 0; tries < 2; tries++) {
-		raw_spin_lock_irqsave(&cowlab_free_lock, flags);
+		raw_spin_lock(&cowlab_free_lock);
 		if (!hlist_empty(&cowlab_free)) {
 			p = hlist_entry(cowlab_free.first, struct cowlab_proc,
 					node);
 			hlist_del_init(&p->node);
 			cowlab_nfree--;
 		}
-		raw_spin_unlock_irqrestore(&cowlab_free_lock, flags);
+		raw_spin_unlock(&cowlab_free_lock);
 		if (p || !cowlab_evict_oldest())
 			break;
 	}
@@ -173,24 +169,24 @@ static struct cowlab_proc *cowlab_alloc_entry(void)
 
 /*
  * The entry of @tgid, created from @who (a task of that process, or NULL
- * to not create).  Returns with the bucket lock held (*@flags), or NULL
- * with no lock held.
+ * to not create).  Returns with the bucket lock held, or NULL with no lock
+ * held.  The locks are never taken in interrupt context.
  */
 static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
-				      pid_t ppid, unsigned long *flags)
+				      pid_t ppid)
 {
 	struct cowlab_bucket *b = cowlab_bucket_of(tgid);
 	struct cowlab_proc *p, *fresh;
 	unsigned int i;
 
-	raw_spin_lock_irqsave(&b->lock, *flags);
+	raw_spin_lock(&b->lock);
 	p = cowlab_find(b, tgid);
 	if (p || !who) {
 		if (!p)
-			raw_spin_unlock_irqrestore(&b->lock, *flags);
+			raw_spin_unlock(&b->lock);
 		return p;
 	}
-	raw_spin_unlock_irqrestore(&b->lock, *flags);
+	raw_spin_unlock(&b->lock);
 
 	fresh = cowlab_alloc_entry();
 	if (!fresh)
@@ -202,27 +198,27 @@ static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
 		atomic_set(&fresh->events[i], 0);
 	strscpy(fresh->comm, who->comm, sizeof(fresh->comm));
 
-	raw_spin_lock_irqsave(&b->lock, *flags);
+	raw_spin_lock(&b->lock);
 	p = cowlab_find(b, tgid);
 	if (!p) {
 		hlist_add_head(&fresh->node, &b->head);
 		return fresh;
 	}
-	raw_spin_unlock_irqrestore(&b->lock, *flags);
+	raw_spin_unlock(&b->lock);
 	cowlab_free_entry(fresh);
-	raw_spin_lock_irqsave(&b->lock, *flags);
+	raw_spin_lock(&b->lock);
 	/* Someone else created it meanwhile; it may even be gone again. */
 	p = cowlab_find(b, tgid);
 	if (!p)
-		raw_spin_unlock_irqrestore(&b->lock, *flags);
+		raw_spin_unlock(&b->lock);
 	return p;
 }
 
 NOKPROBE_SYMBOL(cowlab_get);
 
-static void cowlab_put(pid_t tgid, unsigned long flags)
+static void cowlab_put(pid_t tgid)
 {
-	raw_spin_unlock_irqrestore(&cowlab_bucket_of(tgid)->lock, flags);
+	raw_spin_unlock(&cowlab_bucket_of(tgid)->lock);
 }
 
 /*
@@ -234,7 +230,7 @@ void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
 {
 	struct task_struct *owner;
 	struct cowlab_proc *p;
-	unsigned long flags, pfn = 0;
+	unsigned long pfn = 0;
 	pid_t tgid, ppid;
 
 	rcu_read_lock();
@@ -246,14 +242,14 @@ void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
 	}
 	tgid = owner->tgid;
 	ppid = rcu_dereference(owner->real_parent)->tgid;
-	p = cowlab_get(tgid, owner->group_leader, ppid, &flags);
+	p = cowlab_get(tgid, owner->group_leader, ppid);
 	rcu_read_unlock();
 	if (!p) {
 		atomic_long_inc(&cowlab_events_dropped);
 		return;
 	}
 	atomic_inc(&p->events[ev]);
-	cowlab_put(tgid, flags);
+	cowlab_put(tgid);
 	if (ev != COWLAB_EV_WP_REUSE)
 		pfn = cowlab_walk_pfn(mm, addr);
 	cowlab_pages_note(tgid, addr, ev, pfn);
@@ -265,29 +261,27 @@ NOKPROBE_SYMBOL(cowlab_stats_count);
 void cowlab_stats_fork(struct task_struct *parent, struct task_struct *child)
 {
 	struct cowlab_proc *p;
-	unsigned long flags;
 
 	if (child->tgid != child->pid || (child->flags & PF_KTHREAD))
 		return;
-	p = cowlab_get(child->tgid, child, parent->tgid, &flags);
+	p = cowlab_get(child->tgid, child, parent->tgid);
 	if (!p) {
 		atomic_long_inc(&cowlab_dropped);
 		return;
 	}
-	cowlab_put(child->tgid, flags);
+	cowlab_put(child->tgid);
 }
 
 /* sched_process_exit: mark the process exited when its last thread goes. */
 void cowlab_stats_task_exit(struct task_struct *t)
 {
 	struct cowlab_proc *p;
-	unsigned long flags;
 
 	if ((t->flags & PF_KTHREAD) || !cowlab_group_dead(t))
 		return;
 	/* Its address space is gone, and with it what the records describe. */
 	cowlab_pages_forget(t->tgid);
-	p = cowlab_get(t->tgid, NULL, 0, &flags);
+	p = cowlab_get(t->tgid, NULL, 0);
 	if (!p)
 		return;
 	if (!p->exit_seq) {
@@ -296,21 +290,20 @@ void cowlab_stats_task_exit(struct task_struct *t)
 		/* 0 means live: skip it when the numbering wraps. */
 		p->exit_seq = seq ? seq : (u32)atomic_inc_return(&cowlab_exit_seq);
 	}
-	cowlab_put(t->tgid, flags);
+	cowlab_put(t->tgid);
 }
 
 /* sched_process_exec: the process keeps its counters, under a new name. */
 void cowlab_stats_exec(struct task_struct *t)
 {
 	struct cowlab_proc *p;
-	unsigned long flags;
 
 	cowlab_pages_forget(t->tgid);
-	p = cowlab_get(t->tgid, NULL, 0, &flags);
+	p = cowlab_get(t->tgid, NULL, 0);
 	if (!p)
 		return;
 	strscpy(p->comm, t->comm, sizeof(p->comm));
-	cowlab_put(t->tgid, flags);
+	cowlab_put(t->tgid);
 }
 
 static void cowlab_zero(struct cowlab_proc *p)
@@ -327,16 +320,15 @@ static void cowlab_zero(struct cowlab_proc *p)
  */
 int cowlab_stats_reset(pid_t tgid)
 {
-	unsigned long flags;
 	unsigned int i;
 
 	if (tgid) {
-		struct cowlab_proc *p = cowlab_get(tgid, NULL, 0, &flags);
+		struct cowlab_proc *p = cowlab_get(tgid, NULL, 0);
 
 		if (!p)
 			return -ESRCH;
 		cowlab_zero(p);
-		cowlab_put(tgid, flags);
+		cowlab_put(tgid);
 		cowlab_pages_forget(tgid);
 		return 0;
 	}
@@ -350,10 +342,10 @@ int cowlab_stats_reset(pid_t tgid)
 			continue;
 		if (seq && cowlab_evict(p, t, seq))
 			continue;
-		p = cowlab_get(t, NULL, 0, &flags);
+		p = cowlab_get(t, NULL, 0);
 		if (p) {
 			cowlab_zero(p);
-			cowlab_put(t, flags);
+			cowlab_put(t);
 		}
 	}
 	atomic_long_set(&cowlab_dropped, 0);
@@ -370,7 +362,6 @@ int cowlab_stats_get(unsigned int idx, struct cowlab_proc_snap *snap)
 {
 	struct cowlab_proc *p;
 	struct cowlab_bucket *b;
-	unsigned long flags;
 	unsigned int i;
 	pid_t tgid;
 	int ret = -ENOENT;
@@ -382,7 +373,7 @@ int cowlab_stats_get(unsigned int idx, struct cowlab_proc_snap *snap)
 	if (!tgid)
 		return -ENOENT;
 	b = cowlab_bucket_of(tgid);
-	raw_spin_lock_irqsave(&b->lock, flags);
+	raw_spin_lock(&b->lock);
 	if (p->tgid == tgid && !hlist_unhashed(&p->node)) {
 		snap->tgid = p->tgid;
 		snap->ppid = p->ppid;
@@ -392,7 +383,7 @@ int cowlab_stats_get(unsigned int idx, struct cowlab_proc_snap *snap)
 			snap->events[i] = atomic_read(&p->events[i]);
 		ret = 0;
 	}
-	raw_spin_unlock_irqrestore(&b->lock, flags);
+	raw_spin_unlock(&b->lock);
 	return ret;
 }
 

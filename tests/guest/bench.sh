@@ -63,7 +63,13 @@ scenario() {
 	echo "$name $off $on $bpf $(ratio "$on" "$off") $(ratio "$bpf" "$off") $target"
 }
 
+only=${COWLAB_T_ONLY:-}
 echo BENCH-BEGIN
+if [ -n "$only" ]; then
+	scenario "$only" - cowbench ${COWLAB_T_ONLY_ARGS:-cow 16384}
+	echo BENCH-END
+	exit 0
+fi
 scenario cow_fault 1.03 cowbench cow "$COW_PAGES"
 scenario first_touch_fault 1.01 cowbench touch "$TOUCH_PAGES"
 scenario file_read_fault 1.01 cowbench fileread "$TOUCH_PAGES"
