@@ -35,8 +35,15 @@ static enum cowlab_page_state cowlab_exclusive(struct cowlab_pages *pages,
 	return rec.pfn == pfn ? COWLAB_PAGE_COPIED : COWLAB_PAGE_EXCLUSIVE;
 }
 
+/*
+ * @private: the VMA is a private mapping.  There the kernel maps a page
+ * writable only while it is exclusive to this mm (an anon page marked
+ * PageAnonExclusive, or a COW copy of a file page), so a writable PTE needs
+ * no look at the page's mapcount.
+ */
 static enum cowlab_page_state cowlab_pte_state(pte_t pte, unsigned long addr,
-					       struct cowlab_pages *pages)
+					       struct cowlab_pages *pages,
+					       bool private)
 {
 	unsigned long pfn;
 	struct page *page;
@@ -46,6 +53,8 @@ static enum cowlab_page_state cowlab_pte_state(pte_t pte, unsigned long addr,
 	pfn = pte_pfn(pte);
 	if (is_zero_pfn(pfn))
 		return COWLAB_PAGE_ZERO;
+	if (private && pte_write(pte) && !pte_special(pte))
+		return cowlab_exclusive(pages, addr, pfn);
 	/* Special or PFN-mapped entries have no page to count, like smaps. */
 	if (pte_special(pte) || !pfn_valid(pfn))
 		return COWLAB_PAGE_ABSENT;
@@ -105,6 +114,9 @@ static int cowlab_walk_ptes(struct vm_area_struct *vma, pmd_t *pmd,
 			    struct cowlab_pages *pages, cowlab_walk_fn fn,
 			    void *arg)
 {
+	enum cowlab_page_state st, run = COWLAB_PAGE_ABSENT;
+	bool private = !(vma->vm_flags & VM_MAYSHARE);
+	unsigned long run_start = addr;
 	spinlock_t *ptl;	/* the page table lock we hold */
 	pte_t *start, *pte;
 	int ret = 0;
@@ -112,13 +124,21 @@ static int cowlab_walk_ptes(struct vm_area_struct *vma, pmd_t *pmd,
 	start = cowlab_pte_map_lock(vma->vm_mm, pmd, addr, &ptl);
 	if (!start)
 		return -EAGAIN;
+	/* One callback per run of pages in the same state. */
 	for (pte = start; addr < end; addr += PAGE_SIZE, pte++) {
-		ret = fn(arg, addr, 1,
-			 cowlab_pte_state(ptep_get(pte), addr, pages));
-		if (ret)
-			break;
+		st = cowlab_pte_state(ptep_get(pte), addr, pages, private);
+		if (st != run && addr != run_start) {
+			ret = fn(arg, run_start, (addr - run_start) >> PAGE_SHIFT,
+				 run);
+			if (ret)
+				break;
+			run_start = addr;
+		}
+		run = st;
 	}
 	cowlab_pte_unmap_unlock(start, ptl);
+	if (!ret && addr > run_start)
+		ret = fn(arg, run_start, (addr - run_start) >> PAGE_SHIFT, run);
 	return ret;
 }
 
