@@ -85,6 +85,12 @@ static int cowlab_walk_huge(struct vm_area_struct *vma, pmd_t *pmd,
 		return -EAGAIN;
 	}
 	head = pmd_page(pmdval);
+	/* Writable in a private mapping: exclusive, as for PTEs. */
+	if (!(vma->vm_flags & VM_MAYSHARE) && pmd_write(pmdval)) {
+		spin_unlock(ptl);
+		return fn(arg, addr, (end - addr) >> PAGE_SHIFT,
+			  COWLAB_PAGE_EXCLUSIVE);
+	}
 	for (a = addr; a < end; a += PAGE_SIZE) {
 		struct page *page = head + ((a & ~PMD_MASK) >> PAGE_SHIFT);
 
