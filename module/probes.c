@@ -274,7 +274,10 @@ int cowlab_probes_init(void)
 		struct cowlab_probe *p = &cowlab_probes[i];
 
 		p->error = cowlab_probe_register(p);
-		if (p->error)
+		if (!p->error)
+			pr_info("%s %s registered\n", cowlab_probe_is_ret(p) ?
+				"kretprobe" : "kprobe", p->symbol);
+		else
 			pr_err("register_%s(%s) failed: %d%s\n",
 			       cowlab_probe_is_ret(p) ? "kretprobe" : "kprobe",
 			       p->symbol, p->error,
@@ -311,3 +314,7 @@ void cowlab_probes_exit(void)
 		if (cowlab_probe_is_ret(&cowlab_probes[i]))
 			cowlab_probe_unregister(&cowlab_probes[i]);
 }
+
+#ifdef CONFIG_COWLAB_KUNIT_TEST
+#include "../tests/kunit/probes_kunit.h"
+#endif
