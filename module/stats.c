@@ -44,7 +44,7 @@ const char *const cowlab_event_names[COWLAB_NR_EVENTS] = {
 static_assert(ARRAY_SIZE(cowlab_event_names) == COWLAB_NR_EVENTS);
 
 struct cowlab_proc {
-	struct hlist_node node;		/* in a bucket, or in the free list */
+	struct cowlab_proc *next;	/* in a bucket, or in the free list */
 	pid_t tgid;			/* 0 while free */
 	pid_t ppid;
 	u32 exit_seq;			/* 0 while live, else exit order */
@@ -54,7 +54,7 @@ struct cowlab_proc {
 
 struct cowlab_bucket {
 	raw_spinlock_t lock;
-	struct hlist_head head;
+	struct cowlab_proc *head;
 };
 
 static struct cowlab_proc *cowlab_pool;
@@ -63,7 +63,7 @@ static struct cowlab_bucket *cowlab_buckets;
 static unsigned int cowlab_bucket_bits;
 
 static DEFINE_RAW_SPINLOCK(cowlab_free_lock);
-static HLIST_HEAD(cowlab_free);
+static struct cowlab_proc *cowlab_free;
 static unsigned int cowlab_nfree;
 
 static atomic_t cowlab_exit_seq = ATOMIC_INIT(0);
@@ -82,17 +82,48 @@ static struct cowlab_proc *cowlab_find(struct cowlab_bucket *b, pid_t tgid)
 {
 	struct cowlab_proc *p;
 
-	hlist_for_each_entry(p, &b->head, node)
+	for (p = b->head; p; p = p->next)
 		if (p->tgid == tgid)
 			return p;
 	return NULL;
+}
+
+/*
+ * Unlink @p from @b, with the bucket lock held.  Singly linked lists keep
+ * the entry small; buckets hold about one entry.  Returns false if @p is
+ * not in @b.
+ */
+static bool cowlab_unlink(struct cowlab_bucket *b, struct cowlab_proc *p)
+{
+	struct cowlab_proc **pp;
+
+	for (pp = &b->head; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			p->next = NULL;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Is @p linked in @b?  With the bucket lock held. */
+static bool cowlab_linked(struct cowlab_bucket *b, struct cowlab_proc *p)
+{
+	struct cowlab_proc *q;
+
+	for (q = b->head; q; q = q->next)
+		if (q == p)
+			return true;
+	return false;
 }
 
 static void cowlab_free_entry(struct cowlab_proc *p)
 {
 	p->tgid = 0;
 	raw_spin_lock(&cowlab_free_lock);
-	hlist_add_head(&p->node, &cowlab_free);
+	p->next = cowlab_free;
+	cowlab_free = p;
 	cowlab_nfree++;
 	raw_spin_unlock(&cowlab_free_lock);
 }
@@ -104,10 +135,8 @@ static bool cowlab_evict(struct cowlab_proc *p, pid_t tgid, u32 seq)
 	bool evicted = false;
 
 	raw_spin_lock(&b->lock);
-	if (p->tgid == tgid && p->exit_seq == seq && !hlist_unhashed(&p->node)) {
-		hlist_del_init(&p->node);
-		evicted = true;
-	}
+	if (p->tgid == tgid && p->exit_seq == seq)
+		evicted = cowlab_unlink(b, p);
 	raw_spin_unlock(&b->lock);
 	if (evicted)
 		cowlab_free_entry(p);
@@ -154,10 +183,10 @@ static struct cowlab_proc *cowlab_alloc_entry(void)
 
 	for (tries = 0; tries < 2; tries++) {
 		raw_spin_lock(&cowlab_free_lock);
-		if (!hlist_empty(&cowlab_free)) {
-			p = hlist_entry(cowlab_free.first, struct cowlab_proc,
-					node);
-			hlist_del_init(&p->node);
+		p = cowlab_free;
+		if (p) {
+			cowlab_free = p->next;
+			p->next = NULL;
 			cowlab_nfree--;
 		}
 		raw_spin_unlock(&cowlab_free_lock);
@@ -201,7 +230,8 @@ static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
 	raw_spin_lock(&b->lock);
 	p = cowlab_find(b, tgid);
 	if (!p) {
-		hlist_add_head(&fresh->node, &b->head);
+		fresh->next = b->head;
+		b->head = fresh;
 		return fresh;
 	}
 	raw_spin_unlock(&b->lock);
@@ -374,7 +404,7 @@ int cowlab_stats_get(unsigned int idx, struct cowlab_proc_snap *snap)
 		return -ENOENT;
 	b = cowlab_bucket_of(tgid);
 	raw_spin_lock(&b->lock);
-	if (p->tgid == tgid && !hlist_unhashed(&p->node)) {
+	if (p->tgid == tgid && cowlab_linked(b, p)) {
 		snap->tgid = p->tgid;
 		snap->ppid = p->ppid;
 		snap->exited = p->exit_seq != 0;
@@ -421,10 +451,13 @@ int cowlab_stats_init(unsigned int max_procs)
 	}
 	for (i = 0; i < (1U << cowlab_bucket_bits); i++) {
 		raw_spin_lock_init(&cowlab_buckets[i].lock);
-		INIT_HLIST_HEAD(&cowlab_buckets[i].head);
+		cowlab_buckets[i].head = NULL;
 	}
-	for (i = 0; i < max_procs; i++)
-		hlist_add_head(&cowlab_pool[i].node, &cowlab_free);
+	cowlab_free = NULL;
+	for (i = max_procs; i-- > 0; ) {
+		cowlab_pool[i].next = cowlab_free;
+		cowlab_free = &cowlab_pool[i];
+	}
 	cowlab_nfree = max_procs;
 	return 0;
 }
@@ -436,5 +469,9 @@ void cowlab_stats_exit(void)
 	kvfree(cowlab_buckets);
 	cowlab_pool = NULL;
 	cowlab_buckets = NULL;
-	INIT_HLIST_HEAD(&cowlab_free);
+	cowlab_free = NULL;
 }
+
+#ifdef CONFIG_COWLAB_KUNIT_TEST
+#include "../tests/kunit/stats_kunit.h"
+#endif
