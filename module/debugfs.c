@@ -237,3 +237,7 @@ void cowlab_debugfs_exit(void)
 {
 	debugfs_remove(cowlab_dir);
 }
+
+#ifdef CONFIG_COWLAB_KUNIT_TEST
+#include "../tests/kunit/debugfs_kunit.h"
+#endif

@@ -264,3 +264,7 @@ void cowlab_pages_exit(void)
 	xa_destroy(&cowlab_by_tgid);
 	rcu_barrier();
 }
+
+#ifdef CONFIG_COWLAB_KUNIT_TEST
+#include "../tests/kunit/pages_kunit.h"
+#endif

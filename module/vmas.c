@@ -395,3 +395,7 @@ void cowlab_vmas_exit(void)
 	put_pid(cowlab_default_pid);
 	cowlab_default_pid = NULL;
 }
+
+#ifdef CONFIG_COWLAB_KUNIT_TEST
+#include "../tests/kunit/vmas_kunit.h"
+#endif

@@ -14,7 +14,8 @@ die() { echo "${0##*/}: $*" >&2; exit 1; }
 COWLAB_KERNELS="6.1 6.12"
 
 # resolve_kernel 6.1|6.12|RELEASE -> the newest installed release string
-# (e.g. 6.1.0-56-amd64).  Never hard-codes an ABI number.
+# (e.g. 6.1.0-56-amd64), or RELEASE itself if it is installed or cached.
+# Never hard-codes an ABI number.
 resolve_kernel() {
 	local want=$1 rel
 	case $want in
@@ -22,7 +23,15 @@ resolve_kernel() {
 		   grep -- '-amd64$' | sort -V | tail -n1) ;;
 	6.12) rel=$(ls /boot/vmlinuz-6.12.* 2>/dev/null | sed 's|.*/vmlinuz-||' |
 		    grep -- '+deb12-amd64$' | sort -V | tail -n1) ;;
-	*) [ -e "/boot/vmlinuz-$want" ] && rel=$want ;;
+	# A release installed in /boot, or a kernel built into the cache by
+	# scripts/build-test-kernel.sh, by its release or its short name
+	# (6.1-cowlab-debug -> 6.1.192-cowlab-debug).
+	*) if [ -e "/boot/vmlinuz-$want" ]; then
+		rel=$want
+	   elif [ -e "$COWLAB_CACHE/kernels/$want/bzImage" ]; then
+		rel=$(cat "$COWLAB_CACHE/kernels/$want/release" 2>/dev/null ||
+		      echo "$want")
+	   fi ;;
 	esac
 	[ -n "$rel" ] || return 1
 	echo "$rel"

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowsteps: run a kselftest (the kernel's cow selftest) and say, for each of
+ * its scenarios, which cowlab event classes its faults landed in.
+ *
+ * The selftest announces every scenario with a "# [RUN] ..." line on its
+ * (line-buffered) stdout.  cowsteps runs it under ptrace, its stdout on a
+ * pipe, and stops it after each write() to stdout: while it is stopped,
+ * cowlab's procs table is read and the counts of the selftest and all its
+ * descendants are summed.  The difference between two [RUN] lines is what
+ * that scenario did, children included (the selftest reaps each scenario's
+ * children before it announces the next one).  Every line of the selftest
+ * is copied to stdout unchanged; after each scenario one more line:
+ *
+ *   # cowlab: cow_copy 1 cow_zero 0 wp_reuse 0 unshare 0 thp_reuse 0 thp_split 0
+ *
+ * Reading the selftest's memory is never needed (the pipe carries its
+ * output), so the tracing itself causes no faults in it.  Load cowlab with
+ * a max_procs larger than the number of processes the selftest forks: a
+ * recycled entry would lose counts (reported as "# cowlab: WARNING").
+ *
+ * Usage: cowsteps PROGRAM [ARGS...]; exits with PROGRAM's status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "table.h"
+
+enum { EV_COW_COPY, EV_COW_ZERO, EV_WP_REUSE, EV_UNSHARE, EV_THP_REUSE,
+       EV_THP_SPLIT, NR_EV };
+static const char *const ev_names[NR_EV] = {
+	"cow_copy", "cow_zero", "wp_reuse", "unshare", "thp_reuse", "thp_split",
+};
+
+/* PID_MAX_LIMIT on 64-bit: any pid fits. */
+#define MAX_PIDS	(4 * 1024 * 1024)
+
+/* Sum the counts of @root and its descendants into @sum.  0 or -errno. */
+static int snapshot(pid_t root, long long sum[NR_EV])
+{
+	static char member[MAX_PIDS + 1];	/* by pid */
+	int pc, ppc, ec[NR_EV], i, changed;
+	struct cowlab_table t;
+	const char *err;
+	char *text;
+	size_t r;
+	int ret;
+
+	ret = cowlab_read_file(COWLAB_DEBUGFS "/procs", &text, NULL);
+	if (ret)
+		return ret;
+	ret = cowlab_table_parse(&t, text, 0, &err);
+	if (ret) {
+		fprintf(stderr, "cowsteps: procs: %s\n", err);
+		goto out;
+	}
+	pc = cowlab_table_col(&t, "pid");
+	ppc = cowlab_table_col(&t, "ppid");
+	for (i = 0; i < NR_EV; i++)
+		ec[i] = cowlab_table_col(&t, ev_names[i]);
+	memset(member, 0, sizeof(member));
+	if (root > 0 && (size_t)root < sizeof(member))
+		member[root] = 1;
+	/* Descendants: entries are in pool order, not creation order. */
+	do {
+		changed = 0;
+		for (r = 0; r < t.nrows; r++) {
+			long pid = atol(t.rows[r][pc]);
+			long ppid = atol(t.rows[r][ppc]);
+
+			if (pid <= 0 || (size_t)pid >= sizeof(member) ||
+			    ppid <= 0 || (size_t)ppid >= sizeof(member))
+				continue;
+			if (member[ppid] && !member[pid] && pid != ppid) {
+				member[pid] = 1;
+				changed = 1;
+			}
+		}
+	} while (changed);
+	memset(sum, 0, NR_EV * sizeof(sum[0]));
+	for (r = 0; r < t.nrows; r++) {
+		long pid = atol(t.rows[r][pc]);
+
+		if (pid <= 0 || (size_t)pid >= sizeof(member) || !member[pid])
+			continue;
+		for (i = 0; i < NR_EV; i++) {
+			unsigned long long v;
+
+			if (ec[i] >= 0 && !cowlab_field_u64(t.rows[r][ec[i]], &v))
+				sum[i] += (long long)v;
+		}
+	}
+out:
+	cowlab_table_free(&t);
+	return ret;
+}
+
+static pid_t child;
+static long long last[NR_EV];
+static int have_scenario;
+
+/* The counts since the last [RUN] line, for the scenario it announced. */
+static void close_scenario(void)
+{
+	long long now[NR_EV];
+	int i, negative = 0;
+
+	if (snapshot(child, now)) {
+		printf("# cowlab: procs unreadable\n");
+		return;
+	}
+	if (have_scenario) {
+		printf("# cowlab:");
+		for (i = 0; i < NR_EV; i++) {
+			printf(" %s %lld", ev_names[i], now[i] - last[i]);
+			negative |= now[i] < last[i];
+		}
+		printf("\n");
+		if (negative)
+			printf("# cowlab: WARNING: counts went down (entries recycled? raise max_procs)\n");
+	}
+	memcpy(last, now, sizeof(last));
+	fflush(stdout);
+}
+
+static void line_out(const char *line)
+{
+	if (!strncmp(line, "# [RUN]", 7)) {
+		close_scenario();
+		have_scenario = 1;
+	}
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
+/* Copy whatever the selftest wrote, line by line. */
+static void drain(int fd)
+{
+	static char buf[1 << 16];
+	static size_t have;
+	ssize_t n;
+	char *nl;
+
+	for (;;) {
+		n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += n;
+		buf[have] = '\0';
+		while ((nl = strchr(buf, '\n'))) {
+			*nl = '\0';
+			line_out(buf);
+			have -= nl + 1 - buf;
+			memmove(buf, nl + 1, have + 1);
+		}
+		if (have == sizeof(buf) - 1) {	/* a giant line: pass it on */
+			line_out(buf);
+			have = 0;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct __ptrace_syscall_info info;
+	int fds[2], status, sig, to_stdout = 0;
+
+	if (argc < 2 || !strcmp(argv[1], "--help")) {
+		fprintf(stderr, "usage: cowsteps PROGRAM [ARGS...]\n"
+			"Runs a kselftest; after each \"# [RUN]\" scenario prints the cowlab\n"
+			"events of the selftest and its children: # cowlab: cow_copy N ...\n");
+		return 2;
+	}
+	if (pipe(fds))
+		return perror("pipe"), 1;
+	child = fork();
+	if (child < 0)
+		return perror("fork"), 1;
+	if (!child) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+			_exit(127);
+		raise(SIGSTOP);
+		execvp(argv[1], argv + 1);
+		_exit(127);
+	}
+	close(fds[1]);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	if (waitpid(child, &status, 0) != child || !WIFSTOPPED(status))
+		return fprintf(stderr, "cowsteps: child did not stop\n"), 1;
+	if (ptrace(PTRACE_SETOPTIONS, child, NULL,
+		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)))
+		return perror("PTRACE_SETOPTIONS"), 1;
+	sig = 0;
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, child, NULL, (void *)(long)sig))
+			return perror("PTRACE_SYSCALL"), 1;
+		sig = 0;
+		if (waitpid(child, &status, 0) != child)
+			return perror("waitpid"), 1;
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			break;
+		if (WSTOPSIG(status) != (SIGTRAP | 0x80)) {
+			/* A signal for the selftest: deliver it. */
+			if (WSTOPSIG(status) != SIGTRAP)
+				sig = WSTOPSIG(status);
+			continue;
+		}
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, child,
+			   (void *)sizeof(info), &info) <= 0)
+			continue;
+		if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+			to_stdout = info.entry.nr == SYS_write &&
+				    info.entry.args[0] == 1;
+		} else if (info.op == PTRACE_SYSCALL_INFO_EXIT && to_stdout) {
+			to_stdout = 0;
+			drain(fds[0]);
+		}
+	}
+	fcntl(fds[0], F_SETFL, 0);
+	drain(fds[0]);
+	close_scenario();
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

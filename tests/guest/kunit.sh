@@ -1,0 +1,126 @@
+#!/bin/sh
+# Issue "Independent witnesses", part 1, in a guest of the debug kernel
+# (scripts/build-test-kernel.sh: KUnit, KASAN, lockdep, kmemleak):
+#
+# 1. cowlab's KUnit suites: /cowlab-kunit.ko (built with COWLAB_KUNIT=1)
+#    runs them when it is loaded; each suite's results are read from
+#    /sys/kernel/debug/kunit/<suite>/results, shown, and must hold no
+#    "not ok".
+# 2. The regular guest suites on this kernel (COWLAB_T_KUNIT_SUITES,
+#    default "core vmas", plus "selftest" when /usr/bin/cow-selftest is
+#    there), each a KTAP subtest, indented.
+# 3. kmemleak: after cowlab is unloaded, a scan must report nothing that
+#    cowlab allocated (frames in cowlab, or in the now empty module area).
+#
+# scripts/test-kunit.sh builds all that and runs this script.
+. /guest/ktap.sh
+K=/sys/kernel/debug/kunit
+LEAK=/sys/kernel/debug/kmemleak
+SUITES="cowlab_classify cowlab_control cowlab_pid cowlab_pages cowlab_stats"
+rc=0
+
+guest_suites=${COWLAB_T_KUNIT_SUITES:-core vmas}
+if [ -z "${COWLAB_T_KUNIT_SUITES:-}" ] && command -v cow-selftest >/dev/null; then
+	guest_suites="$guest_suites selftest"
+fi
+# The insmod/rmmod cycles of core.sh are slow under KASAN and lockdep.
+: "${COWLAB_T_CYCLES:=50}"
+export COWLAB_T_CYCLES
+
+nsuites=$(echo $SUITES | wc -w)
+ktap_plan $((nsuites + 4 + $(echo $guest_suites | wc -w)))
+
+if [ ! -d $K ] || [ ! -e /cowlab-kunit.ko ]; then
+	echo "# no $K or no /cowlab-kunit.ko: not the debug kernel? (scripts/test-kunit.sh)"
+	ktap_not_ok "KUnit available"
+	ktap_finish
+	exit 1
+fi
+
+# Reports that exist before cowlab ever loads are not cowlab's.
+if [ -e $LEAK ]; then
+	echo scan > $LEAK
+	echo clear > $LEAK
+fi
+
+# ---- 1. KUnit ----
+t0=$(date +%s)
+if insmod /cowlab-kunit.ko; then
+	ktap_ok "insmod cowlab-kunit.ko runs the suites ($(($(date +%s) - t0)) s)"
+else
+	ktap_not_ok "insmod cowlab-kunit.ko runs the suites"
+fi
+for s in $SUITES; do
+	f=$K/$s/results
+	if [ ! -e $f ]; then
+		ktap_not_ok "KUnit suite $s (no $f)"
+		continue
+	fi
+	sed 's/^/# /' $f
+	# The suite's own count, parameters included (6.1 keeps only part of
+	# a long suite's log in results: its "# Totals" line is complete).
+	totals=$(sed -n 's/^[[:space:]]*# Totals: //p' $f | tail -n1)
+	desc="KUnit suite $s (${totals:-no Totals line})"
+	if echo "$totals" | grep -q ' fail:0 ' && grep -qE '^ok [0-9]+ ' $f &&
+	   ! grep -qE '^[[:space:]]*not ok ' $f; then
+		ktap_ok "$desc"
+	else
+		ktap_not_ok "$desc"
+	fi
+done
+# The module still works after its tests (6.12 runs them after init).
+if [ -e /sys/kernel/debug/cowlab/procs ] && sh -c 'x=1; (x=2)' &&
+   head -n1 /sys/kernel/debug/cowlab/procs | grep -q '^pid ppid state comm'; then
+	rmmod cowlab
+	ktap_check "cowlab-kunit.ko: procs readable after the suites, then unloads" \
+		test ! -d /sys/kernel/debug/cowlab
+else
+	rmmod cowlab 2>/dev/null
+	ktap_not_ok "cowlab-kunit.ko: procs readable after the suites, then unloads"
+fi
+
+# ---- 2. The guest suites, on this kernel ----
+for t in $guest_suites; do
+	t0=$(date +%s)
+	/guest/$t.sh >/tmp/$t.out 2>&1
+	st=$?
+	sed 's/^/    /' /tmp/$t.out
+	if [ $st = 0 ]; then
+		ktap_ok "guest suite $t.sh on the debug kernel ($(($(date +%s) - t0)) s)"
+	else
+		ktap_not_ok "guest suite $t.sh on the debug kernel: exit $st ($(($(date +%s) - t0)) s)"
+	fi
+	rmmod cowlab 2>/dev/null
+done
+
+# ---- 3. kmemleak, cowlab unloaded ----
+if [ ! -e $LEAK ]; then
+	ktap_skip "no $LEAK" "kmemleak: nothing of cowlab's leaked"
+else
+	# Objects younger than 5 s are never reported; two scans to be sure.
+	sleep 6
+	echo scan > $LEAK
+	echo scan > $LEAK
+	cat $LEAK > /tmp/kmemleak
+	n=$(grep -c '^unreferenced object' /tmp/kmemleak)
+	# Per report: cowlab's if a frame names cowlab, or is a bare address
+	# (symbols of an unloaded module no longer resolve: cowlab was the
+	# only module).
+	awk '/^unreferenced object/ { if (rep != "" && ours) printf "%s", rep; rep = ""; ours = 0 }
+	     { rep = rep $0 "\n" }
+	     /cowlab|\] 0x[0-9a-f]+$/ { ours = 1 }
+	     END { if (rep != "" && ours) printf "%s", rep }' /tmp/kmemleak >/tmp/kmemleak.cowlab
+	mine=$(grep -c '^unreferenced object' /tmp/kmemleak.cowlab)
+	echo "# kmemleak: $n reports, $mine of them cowlab's"
+	if [ "$mine" = 0 ]; then
+		[ "$n" = 0 ] || sed 's/^/# (not cowlab) /' /tmp/kmemleak | head -n 40
+		ktap_ok "kmemleak: nothing of cowlab's leaked"
+	else
+		sed 's/^/# /' /tmp/kmemleak.cowlab
+		ktap_not_ok "kmemleak: nothing of cowlab's leaked ($mine reports)"
+	fi
+fi
+ktap_check "no cowlab module left loaded" sh -c '! grep -q "^cowlab " /proc/modules'
+
+ktap_finish || rc=1
+exit $rc

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * KUnit tests for module/probes.c: how a fault's flags become an event
+ * class.  Included at the end of probes.c when built with COWLAB_KUNIT=1,
+ * so that static functions are in reach (like mm/damon/tests/).
+ */
+#ifndef COWLAB_PROBES_KUNIT_H
+#define COWLAB_PROBES_KUNIT_H
+
+#include <kunit/test.h>
+
+struct cowlab_classify_case {
+	const char *desc;
+	enum cowlab_fault_kind kind;
+	unsigned int flags;
+	enum cowlab_event want;
+};
+
+#define CL_PTE	COWLAB_FAULT_PTE
+#define CL_PMD	COWLAB_FAULT_PMD
+#define CL_F(x)	COWLAB_F_##x
+#define CL_EV(x)	COWLAB_EV_##x
+
+static const struct cowlab_classify_case cowlab_classify_cases[] = {
+	/* do_wp_page(): what the inner probes saw decides. */
+	{ "pte nothing seen", CL_PTE, 0, CL_EV(NONE) },
+	{ "pte copied", CL_PTE, CL_F(COPIED), CL_EV(COW_COPY) },
+	{ "pte copied zero page", CL_PTE, CL_F(COPIED) | CL_F(ZERO), CL_EV(COW_ZERO) },
+	{ "pte reused", CL_PTE, CL_F(REUSED), CL_EV(WP_REUSE) },
+	{ "pte copied and reused", CL_PTE, CL_F(COPIED) | CL_F(REUSED), CL_EV(COW_COPY) },
+	{ "pte zero without copy", CL_PTE, CL_F(ZERO), CL_EV(NONE) },
+	{ "pte unshare copied", CL_PTE, CL_F(UNSHARE) | CL_F(COPIED), CL_EV(UNSHARE) },
+	{ "pte unshare copied zero page", CL_PTE,
+	  CL_F(UNSHARE) | CL_F(COPIED) | CL_F(ZERO), CL_EV(UNSHARE) },
+	{ "pte unshare reused", CL_PTE, CL_F(UNSHARE) | CL_F(REUSED), CL_EV(NONE) },
+	{ "pte unshare nothing seen", CL_PTE, CL_F(UNSHARE), CL_EV(NONE) },
+	{ "pte fallback alone", CL_PTE, CL_F(FALLBACK), CL_EV(NONE) },
+	{ "pte anon thp fallback", CL_PTE, CL_F(ANON_THP) | CL_F(FALLBACK), CL_EV(NONE) },
+	{ "pte copied with fallback", CL_PTE, CL_F(COPIED) | CL_F(FALLBACK),
+	  CL_EV(COW_COPY) },
+	{ "pte reused with anon thp", CL_PTE, CL_F(REUSED) | CL_F(ANON_THP),
+	  CL_EV(WP_REUSE) },
+	/* do_huge_pmd_wp_page(): reuse in place, or split and fall back. */
+	{ "pmd nothing seen", CL_PMD, 0, CL_EV(NONE) },
+	{ "pmd reused", CL_PMD, CL_F(REUSED), CL_EV(THP_REUSE) },
+	{ "pmd reused anon thp", CL_PMD, CL_F(REUSED) | CL_F(ANON_THP), CL_EV(THP_REUSE) },
+	{ "pmd reused then fallback", CL_PMD,
+	  CL_F(REUSED) | CL_F(ANON_THP) | CL_F(FALLBACK), CL_EV(THP_REUSE) },
+	{ "pmd anon thp split", CL_PMD, CL_F(ANON_THP) | CL_F(FALLBACK), CL_EV(THP_SPLIT) },
+	{ "pmd huge zero page fallback", CL_PMD, CL_F(FALLBACK), CL_EV(NONE) },
+	{ "pmd anon thp no fallback", CL_PMD, CL_F(ANON_THP), CL_EV(NONE) },
+	{ "pmd unshare split", CL_PMD, CL_F(UNSHARE) | CL_F(ANON_THP) | CL_F(FALLBACK),
+	  CL_EV(NONE) },
+	{ "pmd unshare reused", CL_PMD, CL_F(UNSHARE) | CL_F(REUSED), CL_EV(NONE) },
+	{ "pmd copied is not a pte copy", CL_PMD, CL_F(COPIED), CL_EV(NONE) },
+	{ "pmd copied zero is not a pte copy", CL_PMD, CL_F(COPIED) | CL_F(ZERO),
+	  CL_EV(NONE) },
+};
+
+#undef CL_PTE
+#undef CL_PMD
+#undef CL_F
+#undef CL_EV
+
+static void cowlab_classify_case_desc(const struct cowlab_classify_case *c,
+				      char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(cowlab_classify, cowlab_classify_cases,
+		  cowlab_classify_case_desc);
+
+static void cowlab_classify_flag_table(struct kunit *test)
+{
+	const struct cowlab_classify_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ_MSG(test, cowlab_classify(c->kind, c->flags), c->want,
+			    "kind %d flags %#x", c->kind, c->flags);
+}
+
+/* Every flag combination, both kinds: the classes stay where they belong. */
+static void cowlab_classify_all_flag_combinations(struct kunit *test)
+{
+	unsigned int all = COWLAB_F_UNSHARE | COWLAB_F_COPIED | COWLAB_F_ZERO |
+			   COWLAB_F_REUSED | COWLAB_F_ANON_THP |
+			   COWLAB_F_FALLBACK;
+	unsigned int flags;
+
+	for (flags = 0; flags <= all; flags++) {
+		enum cowlab_event pte = cowlab_classify(COWLAB_FAULT_PTE, flags);
+		enum cowlab_event pmd = cowlab_classify(COWLAB_FAULT_PMD, flags);
+		bool unshare = flags & COWLAB_F_UNSHARE;
+
+		/* A 4 KiB fault never yields a huge-page class ... */
+		KUNIT_EXPECT_TRUE_MSG(test, pte == COWLAB_EV_NONE ||
+				      pte == COWLAB_EV_COW_COPY ||
+				      pte == COWLAB_EV_COW_ZERO ||
+				      pte == COWLAB_EV_WP_REUSE ||
+				      pte == COWLAB_EV_UNSHARE,
+				      "pte flags %#x: %d", flags, pte);
+		/* ... and a huge PMD fault only yields one. */
+		KUNIT_EXPECT_TRUE_MSG(test, pmd == COWLAB_EV_NONE ||
+				      pmd == COWLAB_EV_THP_REUSE ||
+				      pmd == COWLAB_EV_THP_SPLIT,
+				      "pmd flags %#x: %d", flags, pmd);
+		/* A copy is always counted, as exactly one class. */
+		if (flags & COWLAB_F_COPIED)
+			KUNIT_EXPECT_NE_MSG(test, pte, COWLAB_EV_NONE,
+					    "pte flags %#x", flags);
+		/* Unshare faults are counted as unshare, or not at all. */
+		if (unshare) {
+			KUNIT_EXPECT_TRUE_MSG(test, pte == COWLAB_EV_NONE ||
+					      pte == COWLAB_EV_UNSHARE,
+					      "pte flags %#x: %d", flags, pte);
+			KUNIT_EXPECT_EQ_MSG(test, pmd, COWLAB_EV_NONE,
+					    "pmd flags %#x", flags);
+		} else {
+			KUNIT_EXPECT_NE_MSG(test, pte, COWLAB_EV_UNSHARE,
+					    "pte flags %#x", flags);
+		}
+	}
+}
+
+static struct kunit_case cowlab_classify_test_cases[] = {
+	KUNIT_CASE_PARAM(cowlab_classify_flag_table, cowlab_classify_gen_params),
+	KUNIT_CASE(cowlab_classify_all_flag_combinations),
+	{}
+};
+
+static struct kunit_suite cowlab_classify_test_suite = {
+	.name = "cowlab_classify",
+	.test_cases = cowlab_classify_test_cases,
+};
+
+kunit_test_suite(cowlab_classify_test_suite);
+
+#endif /* COWLAB_PROBES_KUNIT_H */
