@@ -167,7 +167,7 @@ int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid)
 	cmd[len] = '\0';
 	if (cmd[len - 1] == '\n')
 		cmd[--len] = '\0';
-	if (strlen(cmd) != len)		/* embedded NUL */
+	if (strlen(cmd) != len || strchr(cmd, '\n'))	/* NUL, 2nd newline */
 		return -EINVAL;
 	if (!strcmp(cmd, "reset")) {
 		*tgid = 0;

@@ -196,6 +196,19 @@ static struct cowlab_proc *cowlab_alloc_entry(void)
 	return p;
 }
 
+/* Give @p, whose tgid is set, the identity of @who's process, live. */
+static void cowlab_init_entry(struct cowlab_proc *p, struct task_struct *who,
+			      pid_t ppid)
+{
+	unsigned int i;
+
+	p->ppid = ppid;
+	p->exit_seq = 0;
+	for (i = 0; i < COWLAB_NR_EVENTS; i++)
+		atomic_set(&p->events[i], 0);
+	strscpy(p->comm, who->comm, sizeof(p->comm));
+}
+
 /*
  * The entry of @tgid, created from @who (a task of that process, or NULL
  * to not create).  Returns with the bucket lock held, or NULL with no lock
@@ -206,10 +219,14 @@ static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
 {
 	struct cowlab_bucket *b = cowlab_bucket_of(tgid);
 	struct cowlab_proc *p, *fresh;
-	unsigned int i;
 
 	raw_spin_lock(&b->lock);
 	p = cowlab_find(b, tgid);
+	if (p && who && p->exit_seq) {
+		/* The pid was reused: a new process, not the exited one. */
+		cowlab_init_entry(p, who, ppid);
+		return p;
+	}
 	if (p || !who) {
 		if (!p)
 			raw_spin_unlock(&b->lock);
@@ -221,11 +238,7 @@ static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
 	if (!fresh)
 		return NULL;
 	fresh->tgid = tgid;
-	fresh->ppid = ppid;
-	fresh->exit_seq = 0;
-	for (i = 0; i < COWLAB_NR_EVENTS; i++)
-		atomic_set(&fresh->events[i], 0);
-	strscpy(fresh->comm, who->comm, sizeof(fresh->comm));
+	cowlab_init_entry(fresh, who, ppid);
 
 	raw_spin_lock(&b->lock);
 	p = cowlab_find(b, tgid);

@@ -61,7 +61,8 @@ int cowlab_parse_pid(const char *buf, size_t len, pid_t *nr)
 	tmp[len] = '\0';
 	if (tmp[len - 1] == '\n')
 		tmp[--len] = '\0';
-	if (!len || strlen(tmp) != len || tmp[0] < '0' || tmp[0] > '9')
+	if (!len || strlen(tmp) != len || strchr(tmp, '\n') ||
+	    tmp[0] < '0' || tmp[0] > '9')
 		return -EINVAL;
 	if (kstrtoint(tmp, 10, &v) || v <= 0)
 		return -EINVAL;

@@ -169,10 +169,17 @@ static void drain(int fd)
 	}
 }
 
+/* Report a failed call, for main() to return 1. */
+static int fail(const char *what)
+{
+	perror(what);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct __ptrace_syscall_info info;
-	int fds[2], status, sig, to_stdout = 0;
+	int fds[2], status, sig = 0, to_stdout = 0;
 
 	if (argc < 2 || !strcmp(argv[1], "--help")) {
 		fprintf(stderr, "usage: cowsteps PROGRAM [ARGS...]\n"
@@ -181,10 +188,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (pipe(fds))
-		return perror("pipe"), 1;
+		return fail("pipe");
 	child = fork();
 	if (child < 0)
-		return perror("fork"), 1;
+		return fail("fork");
 	if (!child) {
 		dup2(fds[1], 1);
 		close(fds[0]);
@@ -197,18 +204,19 @@ int main(int argc, char **argv)
 	}
 	close(fds[1]);
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	if (waitpid(child, &status, 0) != child || !WIFSTOPPED(status))
-		return fprintf(stderr, "cowsteps: child did not stop\n"), 1;
+	if (waitpid(child, &status, 0) != child || !WIFSTOPPED(status)) {
+		fprintf(stderr, "cowsteps: %s did not start\n", argv[1]);
+		return 1;
+	}
 	if (ptrace(PTRACE_SETOPTIONS, child, NULL,
 		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)))
-		return perror("PTRACE_SETOPTIONS"), 1;
-	sig = 0;
+		return fail("PTRACE_SETOPTIONS");
 	for (;;) {
 		if (ptrace(PTRACE_SYSCALL, child, NULL, (void *)(long)sig))
-			return perror("PTRACE_SYSCALL"), 1;
+			return fail("PTRACE_SYSCALL");
 		sig = 0;
 		if (waitpid(child, &status, 0) != child)
-			return perror("waitpid"), 1;
+			return fail("waitpid");
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			break;
 		if (WSTOPSIG(status) != (SIGTRAP | 0x80)) {
