@@ -100,8 +100,9 @@ static void cowlab_pages_put(struct cowlab_pages *p)
 }
 
 /*
- * Note event @ev at @addr of @mm, owned by @tgid, for the page now mapped
- * there (@pfn, 0 for a reuse).  Called from the fault probes: never sleeps.
+ * Note event @ev (a 4 KiB copy, zero-page replacement, unshare or reuse)
+ * at @addr of the process @tgid, for the page now mapped there (@pfn, 0 for
+ * a reuse).  Called from the fault probes: never sleeps.
  */
 void cowlab_pages_note(pid_t tgid, unsigned long addr, enum cowlab_event ev,
 		       unsigned long pfn)
@@ -110,9 +111,6 @@ void cowlab_pages_note(pid_t tgid, unsigned long addr, enum cowlab_event ev,
 	struct cowlab_pages *p, *fresh;
 	void *old;
 
-	if (ev != COWLAB_EV_COW_COPY && ev != COWLAB_EV_COW_ZERO &&
-	    ev != COWLAB_EV_WP_REUSE && ev != COWLAB_EV_UNSHARE)
-		return;
 	rcu_read_lock();
 	p = xa_load(&cowlab_by_tgid, tgid);
 	rcu_read_unlock();

@@ -293,9 +293,19 @@ void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
 	}
 	atomic_inc(&p->events[ev]);
 	cowlab_put(tgid);
-	if (ev != COWLAB_EV_WP_REUSE)
+	switch (ev) {
+	case COWLAB_EV_COW_COPY:
+	case COWLAB_EV_COW_ZERO:
+	case COWLAB_EV_UNSHARE:
+		/* A COW break installed a new page: record which one. */
 		pfn = cowlab_walk_pfn(mm, addr);
-	cowlab_pages_note(tgid, addr, ev, pfn);
+		fallthrough;
+	case COWLAB_EV_WP_REUSE:
+		cowlab_pages_note(tgid, addr, ev, pfn);
+		break;
+	default:
+		break;	/* THP events: no per-page record */
+	}
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_count);
