@@ -6,9 +6,10 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PWD := $(shell pwd)
 BUILD ?= $(PWD)/build
-BIN := $(BUILD)/bin
-# Set STATIC=1 for the busybox guest (no libc there).
+# Set STATIC=1 for the busybox guest (no libc there); static programs go
+# to a directory of their own, so a host build never lands in the guest.
 STATIC ?= 0
+BIN := $(BUILD)/bin$(if $(filter 1,$(STATIC)),-static,)
 KERNELS ?= 6.1 6.12
 
 .PHONY: all modules clean install check help setup userspace demo test \

@@ -23,7 +23,7 @@ rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,root,guest}
 cp "$busybox" "$root/bin/busybox"
 cp "$ko" "$root/cowlab.ko"
-cp -r "$COWLAB_BUILD"/bin/. "$root/usr/bin/"
+cp -r "$COWLAB_BUILD"/bin-static/. "$root/usr/bin/"
 cp -r "$COWLAB_TOP"/tests/guest/*.sh "$root/guest/"
 if [ -d "$COWLAB_BUILD/extra/$rel" ]; then
 	cp -r "$COWLAB_BUILD/extra/$rel/." "$root/"
