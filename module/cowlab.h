@@ -54,7 +54,7 @@ struct cowlab_proc_snap {
 int cowlab_stats_init(unsigned int max_procs);
 void cowlab_stats_exit(void);
 void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
-			enum cowlab_event ev);
+			enum cowlab_event ev, unsigned long pfn);
 void cowlab_stats_fork(struct task_struct *parent, struct task_struct *child);
 void cowlab_stats_task_exit(struct task_struct *p);
 void cowlab_stats_exec(struct task_struct *p);
@@ -91,6 +91,7 @@ void cowlab_pages_forget_all(void);
 struct cowlab_pages *cowlab_pages_get(pid_t tgid);
 void cowlab_pages_release(struct cowlab_pages *p);
 void *cowlab_pages_lookup(struct cowlab_pages *p, unsigned long vpn);
+void *cowlab_pages_find(struct cowlab_pages *p, unsigned long *vpn);
 void cowlab_page_decode(void *entry, struct cowlab_page_rec *rec);
 void cowlab_pages_events(struct cowlab_pages *p, unsigned long start,
 			 unsigned long end, u64 *events);
@@ -114,7 +115,6 @@ typedef int (*cowlab_walk_fn)(void *arg, unsigned long addr,
 int cowlab_walk_range(struct vm_area_struct *vma, unsigned long start,
 		      unsigned long end, struct cowlab_pages *pages,
 		      cowlab_walk_fn fn, void *arg);
-unsigned long cowlab_walk_pfn(struct mm_struct *mm, unsigned long addr);
 
 /* inflight.c: faults in flight, per task. */
 struct cowlab_inflight_slot;
@@ -124,6 +124,7 @@ struct cowlab_fault {
 	struct task_struct *task;
 	struct mm_struct *mm;
 	unsigned long address;
+	pte_t *ptep;		/* the PTE a copy replaced, NULL if none */
 	u8 kind;
 	u8 flags;
 };
@@ -134,8 +135,10 @@ bool cowlab_inflight_push(struct cowlab_fault *f);
 unsigned long cowlab_inflight_dropped(void);
 void cowlab_inflight_pop(struct cowlab_fault *f);
 /* Mark current's in-flight fault of @kind at @mm/@address with @flags. */
-bool cowlab_inflight_mark(enum cowlab_fault_kind kind, struct mm_struct *mm,
-			  unsigned long address, unsigned int flags);
+struct cowlab_fault *cowlab_inflight_mark(enum cowlab_fault_kind kind,
+					  struct mm_struct *mm,
+					  unsigned long address,
+					  unsigned int flags);
 
 /* probes.c: the kprobe table. */
 int cowlab_probes_init(void);

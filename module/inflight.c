@@ -75,8 +75,14 @@ void cowlab_inflight_pop(struct cowlab_fault *f)
 
 NOKPROBE_SYMBOL(cowlab_inflight_pop);
 
-bool cowlab_inflight_mark(enum cowlab_fault_kind kind, struct mm_struct *mm,
-			  unsigned long address, unsigned int flags)
+/*
+ * Add @flags to the calling task's fault in flight if it is of @kind, at
+ * @address of @mm; return that fault (its owner may write it), or NULL.
+ */
+struct cowlab_fault *cowlab_inflight_mark(enum cowlab_fault_kind kind,
+					  struct mm_struct *mm,
+					  unsigned long address,
+					  unsigned int flags)
 {
 	unsigned int home = cowlab_inflight_home(current), i;
 
@@ -90,11 +96,11 @@ bool cowlab_inflight_mark(enum cowlab_fault_kind kind, struct mm_struct *mm,
 		/* Only we write our slot: no race with ourselves. */
 		f = READ_ONCE(s->fault);
 		if (!f || f->kind != kind || f->mm != mm || f->address != address)
-			return false;
+			return NULL;
 		f->flags |= flags;
-		return true;
+		return f;
 	}
-	return false;
+	return NULL;
 }
 
 NOKPROBE_SYMBOL(cowlab_inflight_mark);

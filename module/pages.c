@@ -100,6 +100,49 @@ static void cowlab_pages_put(struct cowlab_pages *p)
 }
 
 /*
+ * Store event @ev for the page at @vpn in @p.  The record cannot be freed
+ * under us: only the exit, exec and reset paths drop the table's
+ * reference, and they mark it dead first under this lock; we run with
+ * preemption disabled, so call_rcu() waits.
+ */
+static void cowlab_pages_store(struct cowlab_pages *p, unsigned long vpn,
+			       enum cowlab_event ev, unsigned long pfn)
+{
+	XA_STATE(xas, &p->pages, vpn);
+	bool stored, full;
+	unsigned long v;
+	void *old;
+
+	/*
+	 * One descent of the tree for the look-up and the store; xas_nomem()
+	 * allocates a node when the store needed one, and frees what an
+	 * earlier pass allocated when this one stored nothing.
+	 */
+	do {
+		stored = false;
+		xas_lock(&xas);
+		old = xas_load(&xas);
+		full = !old &&
+		       atomic_long_read(&cowlab_pages_count) >= cowlab_pages_max;
+		if (!p->dead && !full) {
+			v = old ? xa_to_value(old) : 0;
+			xas_store(&xas,
+				  xa_mk_value(cowlab_page_update(v, ev, pfn)));
+			stored = true;
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_ATOMIC | __GFP_NOWARN));
+	if (stored && !xas_error(&xas)) {
+		if (!old)
+			atomic_long_inc(&cowlab_pages_count);
+	} else if (!p->dead) {
+		atomic_long_inc(&cowlab_pages_dropped);
+	}
+}
+
+NOKPROBE_SYMBOL(cowlab_pages_store);
+
+/*
  * Note event @ev (a 4 KiB copy, zero-page replacement, unshare or reuse)
  * at @addr of the process @tgid, for the page now mapped there (@pfn, 0 for
  * a reuse).  Called from the fault probes: never sleeps.
@@ -107,10 +150,12 @@ static void cowlab_pages_put(struct cowlab_pages *p)
 void cowlab_pages_note(pid_t tgid, unsigned long addr, enum cowlab_event ev,
 		       unsigned long pfn)
 {
-	unsigned long vpn = addr >> PAGE_SHIFT, v = 0;
 	struct cowlab_pages *p, *fresh;
-	void *old;
 
+	/* THP events have no per-page record. */
+	if (ev != COWLAB_EV_COW_COPY && ev != COWLAB_EV_COW_ZERO &&
+	    ev != COWLAB_EV_WP_REUSE && ev != COWLAB_EV_UNSHARE)
+		return;
 	rcu_read_lock();
 	p = xa_load(&cowlab_by_tgid, tgid);
 	rcu_read_unlock();
@@ -137,30 +182,7 @@ void cowlab_pages_note(pid_t tgid, unsigned long addr, enum cowlab_event ev,
 			return;
 		}
 	}
-	/*
-	 * The record cannot be freed under us: only the exit, exec and reset
-	 * paths drop the table's reference, and they mark it dead first under
-	 * this lock; we run with preemption disabled, so call_rcu() waits.
-	 */
-	xa_lock(&p->pages);
-	if (p->dead)
-		goto out_unlock;
-	old = xa_load(&p->pages, vpn);
-	if (old) {
-		v = xa_to_value(old);
-	} else if (atomic_long_read(&cowlab_pages_count) >= cowlab_pages_max) {
-		atomic_long_inc(&cowlab_pages_dropped);
-		goto out_unlock;
-	}
-	v = cowlab_page_update(v, ev, pfn);
-	if (xa_is_err(__xa_store(&p->pages, vpn, xa_mk_value(v), GFP_ATOMIC))) {
-		atomic_long_inc(&cowlab_pages_dropped);
-		goto out_unlock;
-	}
-	if (!old)
-		atomic_long_inc(&cowlab_pages_count);
-out_unlock:
-	xa_unlock(&p->pages);
+	cowlab_pages_store(p, addr >> PAGE_SHIFT, ev, pfn);
 }
 
 NOKPROBE_SYMBOL(cowlab_pages_note);
@@ -211,6 +233,15 @@ void *cowlab_pages_lookup(struct cowlab_pages *p, unsigned long vpn)
 	entry = xa_load(&p->pages, vpn);
 	rcu_read_unlock();
 	return entry;
+}
+
+/*
+ * The first entry at or after *@vpn, with *@vpn set to its index; NULL
+ * (and *@vpn undefined) if there is none.  Any context.
+ */
+void *cowlab_pages_find(struct cowlab_pages *p, unsigned long *vpn)
+{
+	return xa_find(&p->pages, vpn, ULONG_MAX, XA_PRESENT);
 }
 
 /* Sum the event counters of entries in [@start, @end) into @events. */

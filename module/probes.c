@@ -68,6 +68,7 @@ static int cowlab_wp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	f->task = current;
 	f->mm = vma->vm_mm;
 	f->address = vmf->address & PAGE_MASK;
+	f->ptep = NULL;
 	f->kind = COWLAB_FAULT_PTE;
 	f->flags = (vmf->flags & FAULT_FLAG_UNSHARE) ? COWLAB_F_UNSHARE : 0;
 	cowlab_inflight_push(f);
@@ -86,6 +87,7 @@ static int cowlab_huge_wp_entry(struct kretprobe_instance *ri,
 	f->task = current;
 	f->mm = vmf->vma->vm_mm;
 	f->address = vmf->address & PMD_MASK;
+	f->ptep = NULL;
 	f->kind = COWLAB_FAULT_PMD;
 	f->flags = (vmf->flags & FAULT_FLAG_UNSHARE) ? COWLAB_F_UNSHARE : 0;
 	if (cowlab_pmd_maps_anon(vmf->orig_pmd))
@@ -94,6 +96,23 @@ static int cowlab_huge_wp_entry(struct kretprobe_instance *ri,
 }
 
 NOKPROBE_SYMBOL(cowlab_huge_wp_entry);
+
+/*
+ * The pfn a copy installed at @ptep (the PTE ptep_clear_flush() cleared, now
+ * set again by wp_page_copy()), or 0.  The fault that copied still holds
+ * the mmap or VMA lock, so the PTE table is still there.
+ */
+static unsigned long cowlab_installed_pfn(pte_t *ptep)
+{
+	pte_t pte;
+
+	if (!ptep)
+		return 0;
+	pte = ptep_get(ptep);
+	return pte_present(pte) ? pte_pfn(pte) : 0;
+}
+
+NOKPROBE_SYMBOL(cowlab_installed_pfn);
 
 /* Both kretprobes: classify what the fault did, count it. */
 static int cowlab_fault_return(struct kretprobe_instance *ri,
@@ -107,7 +126,8 @@ static int cowlab_fault_return(struct kretprobe_instance *ri,
 		f->flags |= COWLAB_F_FALLBACK;
 	ev = cowlab_classify(f->kind, f->flags);
 	if (ev != COWLAB_EV_NONE)
-		cowlab_stats_count(f->mm, f->address, ev);
+		cowlab_stats_count(f->mm, f->address, ev,
+				   cowlab_installed_pfn(f->ptep));
 	return 0;
 }
 
@@ -120,11 +140,14 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 	unsigned long address = cowlab_arg(regs, 1);
 	pte_t *ptep = (pte_t *)cowlab_arg(regs, 2);
 	unsigned int flags = COWLAB_F_COPIED;
+	struct cowlab_fault *f;
 
 	if (cowlab_pte_is_zero(ptep_get(ptep)))
 		flags |= COWLAB_F_ZERO;
-	cowlab_inflight_mark(COWLAB_FAULT_PTE, vma->vm_mm, address & PAGE_MASK,
-			     flags);
+	f = cowlab_inflight_mark(COWLAB_FAULT_PTE, vma->vm_mm,
+				 address & PAGE_MASK, flags);
+	if (f)
+		f->ptep = ptep;
 	return 0;
 }
 

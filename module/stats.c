@@ -266,14 +266,14 @@ static void cowlab_put(pid_t tgid)
 
 /*
  * Count @ev at @addr for the process owning @mm, and note the page in its
- * record.  Called from the fault probes, inside the fault: never sleeps.
+ * record: @pfn is the page a COW break installed (0 for a reuse).  Called
+ * from the fault probes, inside the fault: never sleeps.
  */
 void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
-			enum cowlab_event ev)
+			enum cowlab_event ev, unsigned long pfn)
 {
 	struct task_struct *owner;
 	struct cowlab_proc *p;
-	unsigned long pfn = 0;
 	pid_t tgid, ppid;
 
 	rcu_read_lock();
@@ -293,19 +293,7 @@ void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
 	}
 	atomic_inc(&p->events[ev]);
 	cowlab_put(tgid);
-	switch (ev) {
-	case COWLAB_EV_COW_COPY:
-	case COWLAB_EV_COW_ZERO:
-	case COWLAB_EV_UNSHARE:
-		/* A COW break installed a new page: record which one. */
-		pfn = cowlab_walk_pfn(mm, addr);
-		fallthrough;
-	case COWLAB_EV_WP_REUSE:
-		cowlab_pages_note(tgid, addr, ev, pfn);
-		break;
-	default:
-		break;	/* THP events: no per-page record */
-	}
+	cowlab_pages_note(tgid, addr, ev, pfn);
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_count);

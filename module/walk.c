@@ -11,7 +11,6 @@
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
-#include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/sched/signal.h>
@@ -19,19 +18,42 @@
 #include "cowlab.h"
 #include "compat.h"
 
-static enum cowlab_page_state cowlab_exclusive(struct cowlab_pages *pages,
+/*
+ * Where a walk stands in the process's page records: the walk goes up
+ * through the addresses, so it looks up the next record only once it has
+ * passed the last one, and pages below the next record need no look-up.
+ */
+struct cowlab_rec_cursor {
+	struct cowlab_pages *pages;	/* NULL: no records */
+	unsigned long next;		/* vpn of @entry, ULONG_MAX: no more */
+	void *entry;
+};
+
+static void cowlab_cursor_seek(struct cowlab_rec_cursor *cur,
+			       unsigned long vpn)
+{
+	cur->next = vpn;
+	cur->entry = cowlab_pages_find(cur->pages, &cur->next);
+	if (!cur->entry)
+		cur->next = ULONG_MAX;
+}
+
+/* An exclusive page at @addr: was it installed by a COW break (@pfn)? */
+static enum cowlab_page_state cowlab_exclusive(struct cowlab_rec_cursor *cur,
 					       unsigned long addr,
 					       unsigned long pfn)
 {
+	unsigned long vpn = addr >> PAGE_SHIFT;
 	struct cowlab_page_rec rec;
-	void *entry;
 
-	if (!pages)
+	if (!cur->pages || vpn < cur->next)
 		return COWLAB_PAGE_EXCLUSIVE;
-	entry = cowlab_pages_lookup(pages, addr >> PAGE_SHIFT);
-	if (!entry)
-		return COWLAB_PAGE_EXCLUSIVE;
-	cowlab_page_decode(entry, &rec);
+	if (vpn > cur->next) {
+		cowlab_cursor_seek(cur, vpn);
+		if (vpn != cur->next)
+			return COWLAB_PAGE_EXCLUSIVE;
+	}
+	cowlab_page_decode(cur->entry, &rec);
 	return rec.pfn == pfn ? COWLAB_PAGE_COPIED : COWLAB_PAGE_EXCLUSIVE;
 }
 
@@ -42,7 +64,7 @@ static enum cowlab_page_state cowlab_exclusive(struct cowlab_pages *pages,
  * no look at the page's mapcount.
  */
 static enum cowlab_page_state cowlab_pte_state(pte_t pte, unsigned long addr,
-					       struct cowlab_pages *pages,
+					       struct cowlab_rec_cursor *cur,
 					       bool private)
 {
 	unsigned long pfn;
@@ -54,21 +76,20 @@ static enum cowlab_page_state cowlab_pte_state(pte_t pte, unsigned long addr,
 	if (is_zero_pfn(pfn))
 		return COWLAB_PAGE_ZERO;
 	if (private && pte_write(pte) && !pte_special(pte))
-		return cowlab_exclusive(pages, addr, pfn);
+		return cowlab_exclusive(cur, addr, pfn);
 	/* Special or PFN-mapped entries have no page to count, like smaps. */
 	if (pte_special(pte) || !pfn_valid(pfn))
 		return COWLAB_PAGE_ABSENT;
 	page = pfn_to_page(pfn);
 	if (cowlab_page_mapcount(page) > 1)
 		return COWLAB_PAGE_SHARED;
-	return cowlab_exclusive(pages, addr, pfn);
+	return cowlab_exclusive(cur, addr, pfn);
 }
 
 /* A PMD-mapped THP: one callback per run of pages in the same state. */
 static int cowlab_walk_huge(struct vm_area_struct *vma, pmd_t *pmd,
 			    unsigned long addr, unsigned long end,
-			    struct cowlab_pages *pages, cowlab_walk_fn fn,
-			    void *arg)
+			    cowlab_walk_fn fn, void *arg)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	enum cowlab_page_state st, run = COWLAB_PAGE_ABSENT;
@@ -117,7 +138,7 @@ static int cowlab_walk_huge(struct vm_area_struct *vma, pmd_t *pmd,
 
 static int cowlab_walk_ptes(struct vm_area_struct *vma, pmd_t *pmd,
 			    unsigned long addr, unsigned long end,
-			    struct cowlab_pages *pages, cowlab_walk_fn fn,
+			    struct cowlab_rec_cursor *cur, cowlab_walk_fn fn,
 			    void *arg)
 {
 	enum cowlab_page_state st, run = COWLAB_PAGE_ABSENT;
@@ -132,7 +153,7 @@ static int cowlab_walk_ptes(struct vm_area_struct *vma, pmd_t *pmd,
 		return -EAGAIN;
 	/* One callback per run of pages in the same state. */
 	for (pte = start; addr < end; addr += PAGE_SIZE, pte++) {
-		st = cowlab_pte_state(ptep_get(pte), addr, pages, private);
+		st = cowlab_pte_state(ptep_get(pte), addr, cur, private);
 		if (st != run && addr != run_start) {
 			ret = fn(arg, run_start, (addr - run_start) >> PAGE_SHIFT,
 				 run);
@@ -157,9 +178,13 @@ int cowlab_walk_range(struct vm_area_struct *vma, unsigned long start,
 		      unsigned long end, struct cowlab_pages *pages,
 		      cowlab_walk_fn fn, void *arg)
 {
+	struct cowlab_rec_cursor cur = { .pages = pages };
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long addr = start, next;
 	int ret = 0;
+
+	if (pages)
+		cowlab_cursor_seek(&cur, start >> PAGE_SHIFT);
 
 	while (addr < end) {
 		pgd_t *pgd = pgd_offset(mm, addr);
@@ -186,11 +211,14 @@ retry:
 		if (pmd_none(pmdval) || !pmd_present(pmdval))
 			goto absent;
 		if (pmd_trans_huge(pmdval))
-			ret = cowlab_walk_huge(vma, pmd, addr, next, pages, fn, arg);
+			ret = cowlab_walk_huge(vma, pmd, addr, next, fn, arg);
 		else
-			ret = cowlab_walk_ptes(vma, pmd, addr, next, pages, fn, arg);
-		if (ret == -EAGAIN)	/* the PMD changed under us */
+			ret = cowlab_walk_ptes(vma, pmd, addr, next, &cur, fn, arg);
+		if (ret == -EAGAIN) {	/* the PMD changed under us */
+			if (pages)
+				cowlab_cursor_seek(&cur, addr >> PAGE_SHIFT);
 			goto retry;
+		}
 		if (ret)
 			return ret;
 		goto done;
@@ -205,38 +233,3 @@ done:
 	}
 	return 0;
 }
-
-/*
- * The pfn mapped at @addr of @mm, or 0.  Lockless: for the fault probes,
- * which run inside the fault that just installed the page (so its page
- * tables cannot go away) with preemption disabled.
- */
-unsigned long cowlab_walk_pfn(struct mm_struct *mm, unsigned long addr)
-{
-	unsigned long pfn = 0;
-	pgd_t *pgd = pgd_offset(mm, addr);
-	p4d_t *p4d;
-	pud_t *pud;
-	pmd_t pmdval;
-	pte_t pte;
-
-	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
-		return 0;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
-		return 0;
-	pud = pud_offset(p4d, addr);
-	if (pud_none(READ_ONCE(*pud)) || pud_bad(READ_ONCE(*pud)))
-		return 0;
-	rcu_read_lock();
-	pmdval = cowlab_pmdp_get(pmd_offset(pud, addr));
-	if (pmd_present(pmdval) && !pmd_trans_huge(pmdval) && !pmd_bad(pmdval)) {
-		pte = ptep_get(pte_offset_kernel(&pmdval, addr));
-		if (pte_present(pte))
-			pfn = pte_pfn(pte);
-	}
-	rcu_read_unlock();
-	return pfn;
-}
-
-NOKPROBE_SYMBOL(cowlab_walk_pfn);

@@ -143,7 +143,7 @@ static void cowlab_kunit_count(struct kunit *test, struct task_struct *owner,
 	RCU_INIT_POINTER(mm->owner, owner);
 #endif
 	while (n--)
-		cowlab_stats_count(mm, 0x400000, COWLAB_EV_WP_REUSE);
+		cowlab_stats_count(mm, 0x400000, COWLAB_EV_WP_REUSE, 0);
 }
 
 static void cowlab_kunit_need_owner(struct kunit *test)
