@@ -40,6 +40,7 @@ static const char *const ev_names[NR_EV] = {
 struct counts {
 	long long ev[NR_EV];
 	char state[16];
+	bool valid;		/* read_counts() filled it in */
 };
 
 /* Read @pid's row of procs.  Returns 0, -ENOENT if not listed, -errno. */
@@ -50,6 +51,7 @@ static inline int read_counts(pid_t pid, struct counts *c)
 	char key[32], *text;
 	int i, ret, kc;
 
+	c->valid = false;
 	ret = cowlab_read_file(COWLAB_DEBUGFS "/procs", &text, NULL);
 	if (ret)
 		return ret;
@@ -77,6 +79,7 @@ static inline int read_counts(pid_t pid, struct counts *c)
 	}
 	f = cowlab_table_lookup(&t, kc, key, cowlab_table_col(&t, "state"));
 	snprintf(c->state, sizeof(c->state), "%s", f ? f : "?");
+	c->valid = true;
 	ret = 0;
 out:
 	cowlab_table_free(&t);
