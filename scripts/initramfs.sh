@@ -16,7 +16,7 @@ file "$busybox" 2>/dev/null | grep -q 'statically linked' ||
 	die "busybox-static missing: run scripts/setup.sh"
 
 ko=$("$COWLAB_TOP/scripts/build-module.sh" "$rel")
-make -s -C "$COWLAB_TOP" userspace STATIC=1 >&2
+make -s -C "$COWLAB_TOP" userspace STATIC=1 BUILD="$COWLAB_BUILD" >&2
 
 root=$out/initramfs
 rm -rf "$root"

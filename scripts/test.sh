@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Every test, on both kernels: host checks first (build without warnings,
 # checkpatch, the reader's unit tests, dkms), then the guest suites, one
-# QEMU guest per kernel, the two kernels side by side.  Each part prints
+# QEMU guest per kernel, the two kernels side by side, the lab session,
+# then the debug test kernels (KUnit, and the guest suites again under
+# KASAN, lockdep and kmemleak; built once, then cached).  Each part prints
 # KTAP; the closing line counts every test: "N passed, N failed, N skipped".
 #
-# Usage: scripts/test.sh [SUITE...]   suites: host guest (default: both)
+# Usage: scripts/test.sh [SUITE...]
+#   suites: host guest lab kunit (default: all; lab comes with guest)
 #   COWLAB_KERNELS="6.1"  limit the kernels; COWLAB_GUEST_TESTS="core" limit
 #   the guest scripts (tests/guest/<name>.sh).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-suites=${*:-host guest}
+suites=${*:-host guest kunit}
 logs=$COWLAB_BUILD/test-logs
 rm -rf "$logs"
 mkdir -p "$logs"
-guest_tests=${COWLAB_GUEST_TESTS:-core vmas demos bpfcheck}
+guest_tests=${COWLAB_GUEST_TESTS:-core vmas demos bpfcheck selftest}
 failed_steps=
 
 # run_step NAME CMD...: run, keep the log, print it.
@@ -52,6 +55,37 @@ build_warnings_free() {
 	return $fail
 }
 
+# collect NAME PID:KERNEL...: wait for runs started in the background, each
+# logging to $logs/NAME-KERNEL.log, and print their logs in order.
+collect() {
+	local name=$1 pk rc k log
+	shift
+	for pk in "$@"; do
+		wait "${pk%%:*}"
+		rc=$?
+		k=${pk#*:}
+		log=$logs/$name-$k.log
+		echo "# ---- $name $k"
+		cat "$log"
+		if [ $rc != 0 ]; then
+			failed_steps="$failed_steps $name-$k"
+			grep -q '^not ok ' "$log" ||
+				echo "not ok - $name $k exited $rc" >>"$log"
+		fi
+	done
+}
+
+debug_kernel() {
+	local rel t0=$SECONDS
+
+	echo "1..1"
+	rel=$("$COWLAB_TOP/scripts/build-test-kernel.sh" "$1") || {
+		echo "not ok 1 - debug test kernel $1 builds"
+		return 1
+	}
+	echo "ok 1 - debug test kernel $rel ready ($((SECONDS - t0)) s; cached in $COWLAB_CACHE/kernels)"
+}
+
 guest_suite() {
 	local k=$1 t rc=0
 	for t in $guest_tests; do
@@ -73,29 +107,37 @@ fi
 if [[ " $suites " == *" guest "* ]]; then
 	# Build once, sequentially, then boot the kernels side by side.
 	for k in $COWLAB_KERNELS; do
-		rel=$(resolve_kernel "$k") && "$COWLAB_TOP/scripts/initramfs.sh" "$rel" >/dev/null
+		rel=$(resolve_kernel "$k") || continue
+		# The kernel's own COW selftest, into the initramfs (selftest.sh).
+		"$COWLAB_TOP/scripts/selftest-cow.sh" "$rel" >/dev/null ||
+			echo "# selftest-cow.sh $rel failed: selftest.sh will say so"
+		"$COWLAB_TOP/scripts/initramfs.sh" "$rel" >/dev/null
 	done
 	pids=
 	for k in $COWLAB_KERNELS; do
 		guest_suite "$k" >"$logs/guest-$k.log" 2>&1 &
 		pids="$pids $!:$k"
 	done
-	for pk in $pids; do
-		wait "${pk%%:*}"
-		rc=$?
-		k=${pk#*:}
-		echo "# ---- guest $k"
-		cat "$logs/guest-$k.log"
-		if [ $rc != 0 ]; then
-			failed_steps="$failed_steps guest-$k"
-			grep -q '^not ok ' "$logs/guest-$k.log" ||
-				echo "not ok - guest $k exited $rc" >>"$logs/guest-$k.log"
-		fi
-	done
+	collect guest $pids
 fi
 
 if [[ " $suites " == *" lab "* ]] || { [[ " $suites " == *" guest "* ]] && [ -z "${COWLAB_GUEST_TESTS:-}" ]; }; then
 	run_step lab "$COWLAB_TOP/scripts/lab-test.sh"
+fi
+
+if [[ " $suites " == *" kunit "* ]]; then
+	# Build the debug kernels one after the other (each uses every CPU),
+	# then run them side by side.
+	for k in $COWLAB_KERNELS; do
+		run_step "debug-kernel-$k" debug_kernel "$k"
+	done
+	pids=
+	for k in $COWLAB_KERNELS; do
+		[[ " $failed_steps " == *" debug-kernel-$k "* ]] && continue
+		"$COWLAB_TOP/scripts/test-kunit.sh" "$k" >"$logs/kunit-$k.log" 2>&1 &
+		pids="$pids $!:$k"
+	done
+	collect kunit $pids
 fi
 
 pass=$(cat "$logs"/*.log | grep -E '^ok ' | grep -vc '# SKIP')

@@ -7,8 +7,8 @@
 #    /sys/kernel/debug/kunit/<suite>/results, shown, and must hold no
 #    "not ok".
 # 2. The regular guest suites on this kernel (COWLAB_T_KUNIT_SUITES,
-#    default "core vmas", plus "selftest" when /usr/bin/cow-selftest is
-#    there), each a KTAP subtest, indented.
+#    default "core vmas demos", plus "selftest" when /usr/bin/cow-selftest is
+#    there; "none": KUnit only), each a KTAP subtest, indented.
 # 3. kmemleak: after cowlab is unloaded, a scan must report nothing that
 #    cowlab allocated (frames in cowlab, or in the now empty module area).
 #
@@ -19,7 +19,8 @@ LEAK=/sys/kernel/debug/kmemleak
 SUITES="cowlab_classify cowlab_control cowlab_pid cowlab_pages cowlab_stats"
 rc=0
 
-guest_suites=${COWLAB_T_KUNIT_SUITES:-core vmas}
+guest_suites=${COWLAB_T_KUNIT_SUITES:-core vmas demos}
+[ "$guest_suites" = none ] && guest_suites=
 if [ -z "${COWLAB_T_KUNIT_SUITES:-}" ] && command -v cow-selftest >/dev/null; then
 	guest_suites="$guest_suites selftest"
 fi
