@@ -325,22 +325,28 @@ static void cowlab_pages_forget_keeps_readers_safe(struct kunit *test)
 	cowlab_pages_release(p);
 }
 
-/* At max_pages, new pages are dropped and counted; known pages update. */
+/*
+ * At max_pages, new pages are dropped and counted; known pages update.  The
+ * cap is set to 0, below any count, so that live faults (6.12 runs the
+ * suites with the probes counting) cannot make room; they can only add
+ * drops of their own, so the drop count is exact only when not live.
+ */
 static void cowlab_pages_note_full_drops(struct kunit *test)
 {
 	unsigned long count, dropped, dropped0;
 	struct cowlab_page_rec rec;
 	struct cowlab_pages *p;
 
-	if (cowlab_pages_kunit_live(test))
-		kunit_skip(test, "cowlab is counting (6.12 runs suites after init)");
 	cowlab_pages_note(COWLAB_KUNIT_TGID, 0x1000, COWLAB_EV_COW_COPY, 1);
 	cowlab_pages_totals(&count, &dropped0);
-	cowlab_pages_max = count;
+	cowlab_pages_max = 0;
 	cowlab_pages_note(COWLAB_KUNIT_TGID, 0x2000, COWLAB_EV_COW_COPY, 2);
 	cowlab_pages_note(COWLAB_KUNIT_TGID, 0x1000, COWLAB_EV_COW_COPY, 3);
 	cowlab_pages_totals(&count, &dropped);
-	KUNIT_EXPECT_EQ(test, dropped, dropped0 + 1);
+	if (cowlab_pages_kunit_live(test))
+		KUNIT_EXPECT_GE(test, dropped, dropped0 + 1);
+	else
+		KUNIT_EXPECT_EQ(test, dropped, dropped0 + 1);
 	p = cowlab_pages_get(COWLAB_KUNIT_TGID);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_NULL(test, cowlab_pages_lookup(p, 0x2));
@@ -348,7 +354,8 @@ static void cowlab_pages_note_full_drops(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rec.pfn, 3UL);
 	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_COW_COPY], 2U);
 	cowlab_pages_release(p);
-	atomic_long_set(&cowlab_pages_dropped, dropped0);
+	if (!cowlab_pages_kunit_live(test))
+		atomic_long_set(&cowlab_pages_dropped, dropped0);
 }
 
 static struct kunit_case cowlab_pages_test_cases[] = {
