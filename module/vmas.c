@@ -194,6 +194,17 @@ static int cowlab_count_fn(void *arg, unsigned long addr,
 	return 0;
 }
 
+/* @n numbers, each followed by a space. */
+static void cowlab_put_counts(struct seq_file *m, const u64 *v, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		seq_put_decimal_ull(m, "", v[i]);
+		seq_putc(m, ' ');
+	}
+}
+
 static int cowlab_vmas_show_vma(struct seq_file *m,
 				struct cowlab_vmas_priv *priv,
 				struct vm_area_struct *vma)
@@ -218,14 +229,15 @@ static int cowlab_vmas_show_vma(struct seq_file *m,
 		if (priv->pages)
 			cowlab_pages_events(priv->pages, vma->vm_start,
 					    vma->vm_end, ev);
-		seq_printf(m, "%lu %lu %lu %lu %lu %llu %llu %llu ",
-			   c[COWLAB_PAGE_SHARED] + c[COWLAB_PAGE_EXCLUSIVE] +
-			   c[COWLAB_PAGE_COPIED] + c[COWLAB_PAGE_ZERO],
-			   c[COWLAB_PAGE_SHARED],
-			   c[COWLAB_PAGE_EXCLUSIVE] + c[COWLAB_PAGE_COPIED],
-			   c[COWLAB_PAGE_ZERO], c[COWLAB_PAGE_COPIED],
-			   ev[COWLAB_EV_COW_COPY], ev[COWLAB_EV_COW_ZERO],
-			   ev[COWLAB_EV_WP_REUSE]);
+		/* seq_put_decimal_ull(): no format to parse, per VMA. */
+		cowlab_put_counts(m, (u64[]){
+			c[COWLAB_PAGE_SHARED] + c[COWLAB_PAGE_EXCLUSIVE] +
+			c[COWLAB_PAGE_COPIED] + c[COWLAB_PAGE_ZERO],
+			c[COWLAB_PAGE_SHARED],
+			c[COWLAB_PAGE_EXCLUSIVE] + c[COWLAB_PAGE_COPIED],
+			c[COWLAB_PAGE_ZERO], c[COWLAB_PAGE_COPIED],
+			ev[COWLAB_EV_COW_COPY], ev[COWLAB_EV_COW_ZERO],
+			ev[COWLAB_EV_WP_REUSE] }, 8);
 	}
 	cowlab_show_name(m, vma);
 	seq_putc(m, '\n');
