@@ -13,12 +13,15 @@
 #       --kvm          try KVM first (falls back to TCG if it does not boot)
 #       --log FILE     keep the full console log there
 #       --append STR   extra kernel command line
+#       --icount SHIFT deterministic TCG: the guest clock counts executed
+#                      instructions, 2^SHIFT ns each (benchmarks: no host
+#                      noise); TCG only
 # Exit status: the command's, or 1 if the guest did not finish cleanly or
 # the kernel printed a BUG/WARNING/Oops/lockdep/KASAN/kmemleak report.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel=6.1 timeout=900 mem=3072 smp=2 interactive=0 kvm=0 log= append=
+kernel=6.1 timeout=900 mem=3072 smp=2 interactive=0 kvm=0 log= append= icount=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-k|--kernel) kernel=$2; shift 2 ;;
@@ -29,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--kvm) kvm=1; shift ;;
 	--log) log=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--icount) icount=$2; shift 2 ;;
 	--) shift; break ;;
 	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
@@ -79,7 +83,10 @@ run_qemu() {
 	# the restored ftrace NOP of a probed function) during rmmod under
 	# load: tests use single-threaded TCG unless told otherwise.
 	[ "$accel" = tcg ] && accel_opt="tcg,thread=${COWLAB_TCG_THREAD:-single}"
-	local args=(-accel "$accel_opt" $cpu -m "$mem" -smp "$smp"
+	local icount_opt=()
+	[ "$accel" = tcg ] && [ -n "$icount" ] &&
+		icount_opt=(-icount "shift=$icount,sleep=on")
+	local args=(-accel "$accel_opt" "${icount_opt[@]}" $cpu -m "$mem" -smp "$smp"
 		    -kernel "$image" -initrd "$work/initrd"
 		    -append "$cmdline" -no-reboot -display none -monitor none
 		    -nic none)
