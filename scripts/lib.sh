@@ -11,7 +11,7 @@ COWLAB_BUILD=${COWLAB_BUILD:-$COWLAB_TOP/build}
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 
 # The Debian releases cowlab supports, by short name.
-COWLAB_KERNELS="6.1 6.12"
+COWLAB_KERNELS=${COWLAB_KERNELS:-6.1 6.12}
 
 # resolve_kernel 6.1|6.12|RELEASE -> the newest installed release string
 # (e.g. 6.1.0-56-amd64), or RELEASE itself if it is installed or cached.
