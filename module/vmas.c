@@ -194,6 +194,22 @@ static int cowlab_count_fn(void *arg, unsigned long addr,
 	return 0;
 }
 
+/*
+ * @v in hex, as "%lx" prints it, without vsnprintf()'s format parsing
+ * (seq_put_hex_ll() is not exported).
+ */
+static void cowlab_put_hex(struct seq_file *m, unsigned long v)
+{
+	char buf[2 * sizeof(v)];
+	unsigned int i = sizeof(buf);
+
+	do {
+		buf[--i] = hex_asc_lo(v);
+		v >>= 4;
+	} while (v);
+	seq_write(m, buf + i, sizeof(buf) - i);
+}
+
 /* @n numbers, each followed by a space. */
 static void cowlab_put_counts(struct seq_file *m, const u64 *v, unsigned int n)
 {
@@ -213,11 +229,15 @@ static int cowlab_vmas_show_vma(struct seq_file *m,
 	u64 ev[COWLAB_EV_WP_REUSE + 1] = { 0 };
 	int err;
 
-	seq_printf(m, "%lx %lx %c%c%c%c ", vma->vm_start, vma->vm_end,
-		   vma->vm_flags & VM_READ ? 'r' : '-',
-		   vma->vm_flags & VM_WRITE ? 'w' : '-',
-		   vma->vm_flags & VM_EXEC ? 'x' : '-',
-		   vma->vm_flags & VM_MAYSHARE ? 's' : 'p');
+	cowlab_put_hex(m, vma->vm_start);
+	seq_putc(m, ' ');
+	cowlab_put_hex(m, vma->vm_end);
+	seq_putc(m, ' ');
+	seq_putc(m, vma->vm_flags & VM_READ ? 'r' : '-');
+	seq_putc(m, vma->vm_flags & VM_WRITE ? 'w' : '-');
+	seq_putc(m, vma->vm_flags & VM_EXEC ? 'x' : '-');
+	seq_putc(m, vma->vm_flags & VM_MAYSHARE ? 's' : 'p');
+	seq_putc(m, ' ');
 	if (cowlab_vma_skipped(vma)) {
 		seq_puts(m, "- - - - - - - - ");
 	} else {
