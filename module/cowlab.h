@@ -159,6 +159,8 @@ void cowlab_vmas_exit(void);
 
 /* debugfs.c: the files. */
 int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid);
+int cowlab_parse_line(char *dst, size_t size, const char *buf, size_t len);
+int cowlab_parse_pid_str(const char *s, pid_t *nr);
 int cowlab_debugfs_init(void);
 void cowlab_debugfs_exit(void);
 

@@ -152,6 +152,36 @@ DEFINE_SHOW_ATTRIBUTE(cowlab_stats_file);
 /* ---- control ---- */
 
 /*
+ * Copy what was written to a control file (@buf, @len bytes) into @dst of
+ * @size bytes as a string, without its one optional trailing newline.
+ * Returns the string's length, or -EINVAL if the write was empty, too long,
+ * or holds a NUL or another newline.
+ */
+int cowlab_parse_line(char *dst, size_t size, const char *buf, size_t len)
+{
+	if (len == 0 || len >= size)
+		return -EINVAL;
+	memcpy(dst, buf, len);
+	dst[len] = '\0';
+	if (dst[len - 1] == '\n')
+		dst[--len] = '\0';
+	if (strlen(dst) != len || strchr(dst, '\n'))
+		return -EINVAL;
+	return len;
+}
+
+/* A pid in decimal, > 0, and nothing else: 0 with *@nr set, or -EINVAL. */
+int cowlab_parse_pid_str(const char *s, pid_t *nr)
+{
+	int v;
+
+	if (!isdigit(s[0]) || kstrtoint(s, 10, &v) || v <= 0)
+		return -EINVAL;
+	*nr = v;
+	return 0;
+}
+
+/*
  * Parse one control command (docs/debugfs.md): "reset" or "reset PID",
  * one trailing newline allowed.  On success *@tgid is the pid, or 0 for
  * all.  Returns 0 or -EINVAL; never changes anything itself.
@@ -159,26 +189,17 @@ DEFINE_SHOW_ATTRIBUTE(cowlab_stats_file);
 int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid)
 {
 	char cmd[COWLAB_CONTROL_MAX];
-	int pid;
+	int ret = cowlab_parse_line(cmd, sizeof(cmd), buf, len);
 
-	if (len == 0 || len >= sizeof(cmd))
-		return -EINVAL;
-	memcpy(cmd, buf, len);
-	cmd[len] = '\0';
-	if (cmd[len - 1] == '\n')
-		cmd[--len] = '\0';
-	if (strlen(cmd) != len || strchr(cmd, '\n'))	/* NUL, 2nd newline */
-		return -EINVAL;
+	if (ret < 0)
+		return ret;
 	if (!strcmp(cmd, "reset")) {
 		*tgid = 0;
 		return 0;
 	}
-	if (strncmp(cmd, "reset ", 6) || !isdigit(cmd[6]))
+	if (strncmp(cmd, "reset ", 6))
 		return -EINVAL;
-	if (kstrtoint(cmd + 6, 10, &pid) || pid <= 0)
-		return -EINVAL;
-	*tgid = pid;
-	return 0;
+	return cowlab_parse_pid_str(cmd + 6, tgid);
 }
 
 static ssize_t cowlab_control_write(struct file *file, const char __user *ubuf,

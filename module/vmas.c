@@ -53,21 +53,11 @@ struct cowlab_vmas_priv {
 int cowlab_parse_pid(const char *buf, size_t len, pid_t *nr)
 {
 	char tmp[16];
-	int v;
+	int ret = cowlab_parse_line(tmp, sizeof(tmp), buf, len);
 
-	if (len == 0 || len >= sizeof(tmp))
-		return -EINVAL;
-	memcpy(tmp, buf, len);
-	tmp[len] = '\0';
-	if (tmp[len - 1] == '\n')
-		tmp[--len] = '\0';
-	if (!len || strlen(tmp) != len || strchr(tmp, '\n') ||
-	    tmp[0] < '0' || tmp[0] > '9')
-		return -EINVAL;
-	if (kstrtoint(tmp, 10, &v) || v <= 0)
-		return -EINVAL;
-	*nr = v;
-	return 0;
+	if (ret < 0)
+		return ret;
+	return cowlab_parse_pid_str(tmp, nr);
 }
 
 static void cowlab_vmas_put_mm(struct cowlab_vmas_priv *priv)

@@ -214,11 +214,12 @@ retry:
 			ret = cowlab_walk_huge(vma, pmd, addr, next, fn, arg);
 		else
 			ret = cowlab_walk_ptes(vma, pmd, addr, next, &cur, fn, arg);
-		if (ret == -EAGAIN) {	/* the PMD changed under us */
-			if (pages)
-				cowlab_cursor_seek(&cur, addr >> PAGE_SHIFT);
+		/*
+		 * The PMD changed under us.  Both walkers say so before they
+		 * look at a page, so the record cursor has not moved.
+		 */
+		if (ret == -EAGAIN)
 			goto retry;
-		}
 		if (ret)
 			return ret;
 		goto done;
