@@ -15,33 +15,25 @@ set -euo pipefail
 out=$COWLAB_BUILD/bench
 mkdir -p "$out"
 # COWLAB_BENCH_PARTS="serial concurrent" (default both); with
-# COWLAB_BENCH_KEEP=1 the lines of earlier runs stay, except those of the
-# kernels and parts being run again.
+# COWLAB_BENCH_KEEP=1 the results of earlier runs stay, except those of the
+# kernels and parts being run again.  One file per kernel and part.
 parts=${COWLAB_BENCH_PARTS:-serial concurrent}
-[ "${COWLAB_BENCH_KEEP:-0}" = 1 ] || : >"$out/raw.txt"
-touch "$out/raw.txt"
+mkdir -p "$out/parts"
+[ "${COWLAB_BENCH_KEEP:-0}" = 1 ] || rm -f "$out"/parts/*
 # Scenarios 1-5 run in a deterministic guest (QEMU -icount: the guest's
 # clock counts executed instructions, 1 ns each, so host noise does not
 # enter the ratios) with one vCPU: 6.1 does not bring up a second vCPU
 # under -icount.  Scenario 6 needs two vCPUs side by side: a second boot,
 # in real time.  Each comparison (loaded / not loaded) is within one boot.
 icount=${COWLAB_BENCH_ICOUNT:-0}
-# run_part KERNEL RELEASE PART VM-OPTIONS...: one boot, its lines into raw.
+# run_part KERNEL RELEASE PART VM-OPTIONS...: one boot, its lines into
+# parts/RELEASE.PART.
 run_part() {
-	local k=$1 rel=$2 part=$3 keep
+	local k=$1 rel=$2 part=$3
 	shift 3
-	keep=$(grep -v "^$rel \($(part_pattern "$part")\) " "$out/raw.txt" || true)
-	printf '%s\n' "$keep" | grep . >"$out/raw.txt" || true
 	"$COWLAB_TOP/scripts/vm.sh" -k "$k" "$@" /guest/bench.sh "$part" |
 		sed -n '/^BENCH-BEGIN$/,/^BENCH-END$/p' | grep -v '^BENCH-\|^\[' |
-		sed "s/^/$rel /" >>"$out/raw.txt"
-}
-
-part_pattern() {
-	case $1 in
-	concurrent) echo 'concurrent_[a-z0-9_]*' ;;
-	*) echo 'cow_fault\|first_touch_fault\|file_read_fault\|fork_1gib\|procs_read_[a-z0-9_]*\|vmas_vs_[a-z0-9_]*\|memory_[a-z0-9_]*' ;;
-	esac
+		sed "s/^/$rel /" >"$out/parts/$rel.$part"
 }
 
 for k in ${COWLAB_KERNELS}; do
@@ -58,6 +50,13 @@ for k in ${COWLAB_KERNELS}; do
 		run_part "$k" "$rel" concurrent -s 2 -t 3600
 	fi
 done
+
+# Kernel by kernel, serial part first.
+for rel in $(ls "$out/parts" | sed 's/\.[a-z]*$//' | sort -uV); do
+	for part in serial concurrent; do
+		if [ -e "$out/parts/$rel.$part" ]; then cat "$out/parts/$rel.$part"; fi
+	done
+done >"$out/raw.txt"
 
 # raw: kernel scenario off on bpf ratio_on ratio_bpf target
 awk '
