@@ -40,6 +40,25 @@ static inline unsigned long cowlab_arg(struct pt_regs *regs, unsigned int n)
 }
 
 /*
+ * Where the probed function returns to, read at its entry: the top of the
+ * stack (x86-64).  The stack is current's own, so a plain read.
+ */
+static inline unsigned long cowlab_return_address(struct pt_regs *regs)
+{
+	unsigned long *sp = regs_get_kernel_stack_nth_addr(regs, 0);
+
+	return sp ? *sp : 0;
+}
+
+/*
+ * break_ksm() faults with FAULT_FLAG_UNSHARE since 6.2 (before, with
+ * FAULT_FLAG_WRITE: its copies were writes).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define COWLAB_KSM_BREAK_UNSHARES
+#endif
+
+/*
  * True when the last thread of @p's group is exiting: do_exit() drops
  * signal->live before trace_sched_process_exit() on 6.1 and 6.12 (6.16
  * later passes group_dead to the tracepoint instead).

@@ -7,6 +7,7 @@
 #define COWLAB_H
 
 #include <linux/types.h>
+#include <linux/pgtable.h>
 #include <linux/sched.h>
 
 struct dentry;
@@ -26,10 +27,11 @@ enum cowlab_event {
 
 extern const char *const cowlab_event_names[COWLAB_NR_EVENTS];
 
-/* One fault in flight in do_wp_page() or do_huge_pmd_wp_page(). */
+/* What a task is inside of, for the probes that need to know. */
 enum cowlab_fault_kind {
-	COWLAB_FAULT_PTE,
-	COWLAB_FAULT_PMD,
+	COWLAB_FAULT_PTE,	/* a 4 KiB write-protect fault */
+	COWLAB_FAULT_PMD,	/* do_huge_pmd_wp_page() */
+	COWLAB_FAULT_UNSHARE,	/* GUP without FOLL_WRITE, or break_ksm() */
 };
 
 #define COWLAB_F_UNSHARE	BIT(0)	/* FAULT_FLAG_UNSHARE */
@@ -54,7 +56,10 @@ struct cowlab_proc_snap {
 int cowlab_stats_init(unsigned int max_procs);
 void cowlab_stats_exit(void);
 void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
-			enum cowlab_event ev, unsigned long pfn);
+			enum cowlab_event ev);
+void cowlab_stats_zap(struct mm_struct *mm, unsigned long start,
+		      unsigned long end);
+void cowlab_stats_invalidate(void);
 void cowlab_stats_fork(struct task_struct *parent, struct task_struct *child);
 void cowlab_stats_task_exit(struct task_struct *p);
 void cowlab_stats_exec(struct task_struct *p);
@@ -76,26 +81,53 @@ void cowlab_stats_totals(struct cowlab_stats_totals *t);
 
 /* pages.c: per-process record of the pages COW events touched. */
 struct cowlab_pages;
+struct cowlab_page_block;
+
+/* Records per block: one PTE table's worth of addresses. */
+#define COWLAB_BLOCK_PAGES	PTRS_PER_PTE
 
 struct cowlab_page_rec {
-	unsigned long pfn;		/* installed by the last COW break, or 0 */
+	bool copied;			/* a COW break installed the page */
 	unsigned int events[COWLAB_EV_WP_REUSE + 1];
+};
+
+/* Where a walk stands in a process's records. */
+struct cowlab_pages_cursor {
+	struct cowlab_pages *pages;	/* NULL: no records */
+	struct cowlab_page_block *block;	/* at @idx, or NULL */
+	unsigned long idx;
+	bool valid;			/* @block is the block at @idx */
+};
+
+struct cowlab_pages_totals {
+	unsigned long tracked;		/* records in use */
+	unsigned long dropped;		/* events not recorded */
+	unsigned long blocks;
+	size_t memory_bytes;
+};
+
+/* What the fault path remembers of one process's records. */
+struct cowlab_pages_hot {
+	struct cowlab_pages *pages;	/* NULL: look up */
+	struct cowlab_page_block *block;	/* at @idx, NULL: look up */
+	unsigned long idx;
 };
 
 int cowlab_pages_init(unsigned long max_pages);
 void cowlab_pages_exit(void);
-void cowlab_pages_note(pid_t tgid, unsigned long addr, enum cowlab_event ev,
-		       unsigned long pfn);
+void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
+			   unsigned long addr, enum cowlab_event ev);
+void cowlab_pages_note(pid_t tgid, unsigned long addr, enum cowlab_event ev);
+void cowlab_pages_zap(pid_t tgid, unsigned long start, unsigned long end);
 void cowlab_pages_forget(pid_t tgid);
 void cowlab_pages_forget_all(void);
 struct cowlab_pages *cowlab_pages_get(pid_t tgid);
 void cowlab_pages_release(struct cowlab_pages *p);
-void *cowlab_pages_lookup(struct cowlab_pages *p, unsigned long vpn);
-void *cowlab_pages_find(struct cowlab_pages *p, unsigned long *vpn);
-void cowlab_page_decode(void *entry, struct cowlab_page_rec *rec);
+u32 cowlab_pages_rec(struct cowlab_pages_cursor *cur, unsigned long addr);
+void cowlab_rec_decode(u32 all, struct cowlab_page_rec *rec);
 void cowlab_pages_events(struct cowlab_pages *p, unsigned long start,
 			 unsigned long end, u64 *events);
-void cowlab_pages_totals(unsigned long *count, unsigned long *dropped);
+void cowlab_pages_totals(struct cowlab_pages_totals *t);
 
 /* walk.c: page-table walk for VMA snapshots. */
 struct vm_area_struct;
@@ -116,15 +148,13 @@ int cowlab_walk_range(struct vm_area_struct *vma, unsigned long start,
 		      unsigned long end, struct cowlab_pages *pages,
 		      cowlab_walk_fn fn, void *arg);
 
-/* inflight.c: faults in flight, per task. */
+/* inflight.c: windows in flight, per task. */
 struct cowlab_inflight_slot;
 
 struct cowlab_fault {
 	struct cowlab_inflight_slot *slot;
-	struct task_struct *task;
 	struct mm_struct *mm;
 	unsigned long address;
-	pte_t *ptep;		/* the PTE a copy replaced, NULL if none */
 	u8 kind;
 	u8 flags;
 };
@@ -139,6 +169,8 @@ struct cowlab_fault *cowlab_inflight_mark(enum cowlab_fault_kind kind,
 					  struct mm_struct *mm,
 					  unsigned long address,
 					  unsigned int flags);
+/* Is current inside a window of @kind? */
+bool cowlab_inflight_mine(enum cowlab_fault_kind kind);
 
 /* probes.c: the kprobe table. */
 int cowlab_probes_init(void);

@@ -130,10 +130,10 @@ DEFINE_SHOW_ATTRIBUTE(cowlab_probes_file);
 static int cowlab_stats_file_show(struct seq_file *m, void *v)
 {
 	struct cowlab_stats_totals t;
-	unsigned long pages, pages_dropped;
+	struct cowlab_pages_totals pt;
 
 	cowlab_stats_totals(&t);
-	cowlab_pages_totals(&pages, &pages_dropped);
+	cowlab_pages_totals(&pt);
 	seq_puts(m, "name value\n");
 	seq_printf(m, "procs_tracked %u\n", t.tracked);
 	seq_printf(m, "procs_capacity %u\n", t.capacity);
@@ -143,8 +143,9 @@ static int cowlab_stats_file_show(struct seq_file *m, void *v)
 	seq_printf(m, "faults_untracked %lu\n", cowlab_inflight_dropped());
 	seq_printf(m, "proc_entry_bytes %zu\n", t.entry_bytes);
 	seq_printf(m, "memory_bytes %zu\n", t.memory_bytes);
-	seq_printf(m, "pages_tracked %lu\n", pages);
-	seq_printf(m, "pages_dropped %lu\n", pages_dropped);
+	seq_printf(m, "pages_tracked %lu\n", pt.tracked);
+	seq_printf(m, "pages_dropped %lu\n", pt.dropped);
+	seq_printf(m, "pages_memory_bytes %zu\n", pt.memory_bytes);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cowlab_stats_file);

@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Faults in flight: which task is inside do_wp_page() or
- * do_huge_pmd_wp_page() right now, for which mm and address.
+ * Windows in flight: which task is inside do_huge_pmd_wp_page(), or inside
+ * a GUP call or break_ksm() that can only unshare, and for a fault, for
+ * which mm and address.
  *
- * The inner probes (ptep_clear_flush(), wp_page_reuse(),
- * pmdp_set_access_flags()) are called from other paths too; they count only
- * when the calling task has a matching fault in flight.  A task may sleep
- * inside a fault (allocation, folio lock) and move to another CPU, so the
- * records are keyed by task, not by CPU.  The records themselves live in
- * the kretprobe instances' data: nothing is allocated here.
+ * The inner probes (pmdp_set_access_flags(), ptep_clear_flush()) are
+ * called from other paths too; they only count, or classify a copy as an
+ * unshare, when the calling task has a matching window open.  A task may
+ * sleep inside a window (allocation, folio lock) and move to another CPU,
+ * so the records are keyed by task, not by CPU.  The records themselves
+ * live in the kretprobe instances' data: nothing is allocated here.
  *
  * The table is lock-free: a task claims a slot near hash(task) with
  * cmpxchg() and is the only writer of what the slot points to; other tasks
- * only compare the slot's owner with themselves.  A task has at most one
- * fault in flight (faults do not nest), so it owns at most one slot.  When
- * all slots of the window are taken, the fault is not tracked and
- * cowlab_inflight_full counts it.
+ * only compare the slot's owner with themselves.  A task has at most two
+ * windows open (a THP fault inside a GUP call), so it owns at most two
+ * slots.  When all slots of the hash window are taken, the window is not
+ * opened and cowlab_inflight_full counts it.
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
@@ -42,7 +43,7 @@ static unsigned int cowlab_inflight_home(struct task_struct *t)
 	return hash_ptr(t, COWLAB_INFLIGHT_BITS);
 }
 
-/* Called from a kretprobe entry handler: @f->task is current. */
+/* Called from a kretprobe entry handler, for current. */
 bool cowlab_inflight_push(struct cowlab_fault *f)
 {
 	unsigned int home = cowlab_inflight_home(current), i;
@@ -75,14 +76,8 @@ void cowlab_inflight_pop(struct cowlab_fault *f)
 
 NOKPROBE_SYMBOL(cowlab_inflight_pop);
 
-/*
- * Add @flags to the calling task's fault in flight if it is of @kind, at
- * @address of @mm; return that fault (its owner may write it), or NULL.
- */
-struct cowlab_fault *cowlab_inflight_mark(enum cowlab_fault_kind kind,
-					  struct mm_struct *mm,
-					  unsigned long address,
-					  unsigned int flags)
+/* The calling task's window of @kind, or NULL.  Only it writes its slots. */
+static struct cowlab_fault *cowlab_inflight_find(enum cowlab_fault_kind kind)
 {
 	unsigned int home = cowlab_inflight_home(current), i;
 
@@ -93,17 +88,40 @@ struct cowlab_fault *cowlab_inflight_mark(enum cowlab_fault_kind kind,
 
 		if (READ_ONCE(s->task) != current)
 			continue;
-		/* Only we write our slot: no race with ourselves. */
 		f = READ_ONCE(s->fault);
-		if (!f || f->kind != kind || f->mm != mm || f->address != address)
-			return NULL;
-		f->flags |= flags;
-		return f;
+		if (f && f->kind == kind)
+			return f;
 	}
 	return NULL;
 }
 
+NOKPROBE_SYMBOL(cowlab_inflight_find);
+
+/*
+ * Add @flags to the calling task's fault in flight if it is of @kind, at
+ * @address of @mm; return that fault (its owner may write it), or NULL.
+ */
+struct cowlab_fault *cowlab_inflight_mark(enum cowlab_fault_kind kind,
+					  struct mm_struct *mm,
+					  unsigned long address,
+					  unsigned int flags)
+{
+	struct cowlab_fault *f = cowlab_inflight_find(kind);
+
+	if (!f || f->mm != mm || f->address != address)
+		return NULL;
+	f->flags |= flags;
+	return f;
+}
+
 NOKPROBE_SYMBOL(cowlab_inflight_mark);
+
+bool cowlab_inflight_mine(enum cowlab_fault_kind kind)
+{
+	return cowlab_inflight_find(kind);
+}
+
+NOKPROBE_SYMBOL(cowlab_inflight_mine);
 
 unsigned long cowlab_inflight_dropped(void)
 {

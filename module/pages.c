@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-process record of the pages that COW events touched, by address:
- * which page a COW break installed (so a later walk can tell a copied page
- * from one that was merely touched), and how many copy, zero-page and reuse
- * events happened there (the per-VMA event counts).
+ * whether a COW break installed the page mapped there (so a walk can tell
+ * a copied page from one that was merely touched), and how many copy,
+ * zero-page and reuse events happened there (the per-VMA event counts).
  *
- * One xarray per process, indexed by virtual page number; each entry is an
- * xarray value packing the pfn of the page the last COW break installed
- * (0: none) and three saturating event counters.  The per-process records
- * hang off a global xarray indexed by tgid.  They are dropped when the
- * process exits or execs (its address space is gone), or on reset.  The
- * total number of entries is capped by the module parameter max_pages.
+ * A record is four bytes.  They come in blocks of 512, one PTE table's
+ * worth of addresses (2 MiB on x86-64), kept in an xarray per process
+ * indexed by address >> PMD_SHIFT; the per-process tables hang off a
+ * global xarray indexed by tgid.  The fault probes update a record with
+ * the lock of the PTE table that maps its address held, so updates of one
+ * block never race each other: the fault path is two RCU look-ups and a
+ * few stores, and allocates once per 2 MiB.
+ *
+ * Records go when the process exits or execs (its address space is gone),
+ * on reset, and when their addresses are unmapped (cowlab_pages_zap(),
+ * from the unmap_page_range() probe): a page later faulted in at that
+ * address is a new page, not a copy.  The number of blocks is capped by
+ * the module parameter max_pages.
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
@@ -23,189 +30,276 @@
 
 #include "cowlab.h"
 
-#define PFN_BITS	40
-#define COPY_SHIFT	40
-#define COPY_BITS	8
-#define ZERO_SHIFT	48
-#define ZERO_BITS	7
-#define REUSE_SHIFT	55
-#define REUSE_BITS	7
+#define COWLAB_REC_COPIED	BIT(0)	/* a COW break installed this page */
+
+/* What cowlab knows of one page. */
+union cowlab_rec {
+	u32 all;			/* 0: no record */
+	struct {
+		u8 events[COWLAB_EV_WP_REUSE + 1];	/* saturating */
+		u8 flags;
+	};
+};
+
+struct cowlab_page_block {
+	union cowlab_rec rec[COWLAB_BLOCK_PAGES];
+};
+
+static_assert(sizeof(union cowlab_rec) == 4);
 
 struct cowlab_pages {
-	struct xarray pages;	/* vpn -> packed value */
+	struct xarray blocks;	/* address >> PMD_SHIFT -> block */
+	atomic_long_t nr;	/* records in use */
 	refcount_t ref;		/* the table's, plus one per reader */
-	bool dead;		/* under the xa_lock of pages */
+	bool dead;		/* under the xa_lock of blocks */
 	struct rcu_head rcu;
 };
 
 static DEFINE_XARRAY(cowlab_by_tgid);
-static atomic_long_t cowlab_pages_count = ATOMIC_LONG_INIT(0);
+static atomic_long_t cowlab_blocks = ATOMIC_LONG_INIT(0);
 static atomic_long_t cowlab_pages_dropped = ATOMIC_LONG_INIT(0);
-static unsigned long cowlab_pages_max;
+static unsigned long cowlab_blocks_max;
 
-static unsigned long cowlab_field(unsigned long v, int shift, int bits)
+static unsigned long cowlab_block_index(unsigned long addr)
 {
-	return (v >> shift) & ((1UL << bits) - 1);
+	return addr >> PMD_SHIFT;
 }
 
-static unsigned long cowlab_bump(unsigned long v, int shift, int bits)
+static unsigned int cowlab_block_slot(unsigned long addr)
 {
-	if (cowlab_field(v, shift, bits) == (1UL << bits) - 1)
-		return v;	/* saturated */
-	return v + (1UL << shift);
+	return (addr >> PAGE_SHIFT) & (COWLAB_BLOCK_PAGES - 1);
 }
 
-void cowlab_page_decode(void *entry, struct cowlab_page_rec *rec)
+/* The first record of block @idx at or after address @start. */
+static unsigned int cowlab_first_slot(unsigned long idx, unsigned long start)
 {
-	unsigned long v = xa_to_value(entry);
-
-	rec->pfn = cowlab_field(v, 0, PFN_BITS);
-	rec->events[COWLAB_EV_COW_COPY] = cowlab_field(v, COPY_SHIFT, COPY_BITS);
-	rec->events[COWLAB_EV_COW_ZERO] = cowlab_field(v, ZERO_SHIFT, ZERO_BITS);
-	rec->events[COWLAB_EV_WP_REUSE] = cowlab_field(v, REUSE_SHIFT, REUSE_BITS);
+	return cowlab_block_index(start) < idx ? 0 : cowlab_block_slot(start);
 }
 
-static unsigned long cowlab_page_update(unsigned long v, enum cowlab_event ev,
-					unsigned long pfn)
+/* The last record of block @idx below address @end (> @start). */
+static unsigned int cowlab_last_slot(unsigned long idx, unsigned long end)
 {
+	return cowlab_block_index(end - 1) > idx ? COWLAB_BLOCK_PAGES - 1 :
+	       cowlab_block_slot(end - 1);
+}
+
+/* The record after event @ev.  Pure, for the tests. */
+static u32 cowlab_rec_update(u32 all, enum cowlab_event ev)
+{
+	union cowlab_rec r = { .all = all };
+
 	switch (ev) {
 	case COWLAB_EV_COW_COPY:
-		v = cowlab_bump(v, COPY_SHIFT, COPY_BITS);
-		break;
 	case COWLAB_EV_COW_ZERO:
-		v = cowlab_bump(v, ZERO_SHIFT, ZERO_BITS);
-		break;
 	case COWLAB_EV_WP_REUSE:
-		return cowlab_bump(v, REUSE_SHIFT, REUSE_BITS);
+		if (r.events[ev] != U8_MAX)
+			r.events[ev]++;
+		break;
 	default:
 		break;
 	}
-	/* A COW break installed a new page here. */
-	return (v & ~((1UL << PFN_BITS) - 1)) | (pfn & ((1UL << PFN_BITS) - 1));
+	/* A copy, a zero-page replacement or an unshare installed a page. */
+	if (ev != COWLAB_EV_WP_REUSE)
+		r.flags |= COWLAB_REC_COPIED;
+	return r.all;
+}
+
+void cowlab_rec_decode(u32 all, struct cowlab_page_rec *rec)
+{
+	union cowlab_rec r = { .all = all };
+	int ev;
+
+	rec->copied = r.flags & COWLAB_REC_COPIED;
+	for (ev = 0; ev <= COWLAB_EV_WP_REUSE; ev++)
+		rec->events[ev] = r.events[ev];
 }
 
 static void cowlab_pages_free_rcu(struct rcu_head *rcu)
 {
 	struct cowlab_pages *p = container_of(rcu, struct cowlab_pages, rcu);
+	struct cowlab_page_block *b;
+	unsigned long idx, n = 0;
 
+	xa_for_each(&p->blocks, idx, b) {
+		kfree(b);
+		n++;
+	}
+	atomic_long_sub(n, &cowlab_blocks);
+	xa_destroy(&p->blocks);
 	kfree(p);
 }
 
 static void cowlab_pages_put(struct cowlab_pages *p)
 {
-	if (!refcount_dec_and_test(&p->ref))
-		return;
-	xa_destroy(&p->pages);
-	call_rcu(&p->rcu, cowlab_pages_free_rcu);
+	if (refcount_dec_and_test(&p->ref))
+		call_rcu(&p->rcu, cowlab_pages_free_rcu);
 }
 
-/*
- * Store event @ev for the page at @vpn in @p.  The record cannot be freed
- * under us: only the exit, exec and reset paths drop the table's
- * reference, and they mark it dead first under this lock; we run with
- * preemption disabled, so call_rcu() waits.
- */
-static void cowlab_pages_store(struct cowlab_pages *p, unsigned long vpn,
-			       enum cowlab_event ev, unsigned long pfn)
-{
-	XA_STATE(xas, &p->pages, vpn);
-	bool stored, full;
-	unsigned long v;
-	void *old;
-
-	/*
-	 * One descent of the tree for the look-up and the store; xas_nomem()
-	 * allocates a node when the store needed one, and frees what an
-	 * earlier pass allocated when this one stored nothing.
-	 */
-	do {
-		stored = false;
-		xas_lock(&xas);
-		old = xas_load(&xas);
-		full = !old &&
-		       atomic_long_read(&cowlab_pages_count) >= cowlab_pages_max;
-		if (!p->dead && !full) {
-			v = old ? xa_to_value(old) : 0;
-			xas_store(&xas,
-				  xa_mk_value(cowlab_page_update(v, ev, pfn)));
-			stored = true;
-		}
-		xas_unlock(&xas);
-	} while (xas_nomem(&xas, GFP_ATOMIC | __GFP_NOWARN));
-	if (stored && !xas_error(&xas)) {
-		if (!old)
-			atomic_long_inc(&cowlab_pages_count);
-	} else if (!p->dead) {
-		atomic_long_inc(&cowlab_pages_dropped);
-	}
-}
-
-NOKPROBE_SYMBOL(cowlab_pages_store);
-
-/*
- * Note event @ev (a 4 KiB copy, zero-page replacement, unshare or reuse)
- * at @addr of the process @tgid, for the page now mapped there (@pfn, 0 for
- * a reuse).  Called from the fault probes: never sleeps.
- */
-void cowlab_pages_note(pid_t tgid, unsigned long addr, enum cowlab_event ev,
-		       unsigned long pfn)
+/* The record table of @tgid, created if need be.  Never sleeps. */
+static struct cowlab_pages *cowlab_pages_of(pid_t tgid)
 {
 	struct cowlab_pages *p, *fresh;
 
-	/* THP events have no per-page record. */
-	if (ev != COWLAB_EV_COW_COPY && ev != COWLAB_EV_COW_ZERO &&
-	    ev != COWLAB_EV_WP_REUSE && ev != COWLAB_EV_UNSHARE)
-		return;
-	rcu_read_lock();
 	p = xa_load(&cowlab_by_tgid, tgid);
-	rcu_read_unlock();
-	if (!p) {
-		fresh = kzalloc(sizeof(*fresh), GFP_ATOMIC | __GFP_NOWARN);
-		if (!fresh) {
-			atomic_long_inc(&cowlab_pages_dropped);
-			return;
-		}
-		xa_init(&fresh->pages);
-		refcount_set(&fresh->ref, 1);
-		xa_lock(&cowlab_by_tgid);
-		p = __xa_cmpxchg(&cowlab_by_tgid, tgid, NULL, fresh, GFP_ATOMIC);
-		if (xa_is_err(p)) {
-			p = NULL;
-		} else if (!p) {
-			p = fresh;
-			fresh = NULL;
-		}
-		xa_unlock(&cowlab_by_tgid);
-		kfree(fresh);
-		if (!p) {
-			atomic_long_inc(&cowlab_pages_dropped);
-			return;
-		}
+	if (p)
+		return p;
+	fresh = kzalloc(sizeof(*fresh), GFP_NOWAIT | __GFP_NOWARN);
+	if (!fresh)
+		return NULL;
+	xa_init(&fresh->blocks);
+	refcount_set(&fresh->ref, 1);
+	xa_lock(&cowlab_by_tgid);
+	p = __xa_cmpxchg(&cowlab_by_tgid, tgid, NULL, fresh,
+			 GFP_NOWAIT | __GFP_NOWARN);
+	if (xa_is_err(p)) {
+		p = NULL;
+	} else if (!p) {
+		p = fresh;
+		fresh = NULL;
 	}
-	cowlab_pages_store(p, addr >> PAGE_SHIFT, ev, pfn);
+	xa_unlock(&cowlab_by_tgid);
+	kfree(fresh);
+	return p;
+}
+
+NOKPROBE_SYMBOL(cowlab_pages_of);
+
+/* The block of @p at @idx, created if need be and allowed.  Never sleeps. */
+static struct cowlab_page_block *cowlab_block_of(struct cowlab_pages *p,
+						 unsigned long idx)
+{
+	struct cowlab_page_block *b, *fresh;
+	void *old = NULL;
+
+	b = xa_load(&p->blocks, idx);
+	if (b)
+		return b;
+	if (atomic_long_read(&cowlab_blocks) >= READ_ONCE(cowlab_blocks_max))
+		return NULL;
+	fresh = kzalloc(sizeof(*fresh), GFP_NOWAIT | __GFP_NOWARN);
+	if (!fresh)
+		return NULL;
+	xa_lock(&p->blocks);
+	/* A dead table is on its way out: nothing more goes in. */
+	if (!p->dead)
+		old = __xa_cmpxchg(&p->blocks, idx, NULL, fresh,
+				   GFP_NOWAIT | __GFP_NOWARN);
+	if (!p->dead && !old) {
+		b = fresh;
+		fresh = NULL;
+		atomic_long_inc(&cowlab_blocks);
+	} else if (!xa_is_err(old)) {
+		b = old;
+	}
+	xa_unlock(&p->blocks);
+	kfree(fresh);
+	return b;
+}
+
+NOKPROBE_SYMBOL(cowlab_block_of);
+
+/*
+ * Note event @ev (a 4 KiB copy, zero-page replacement, unshare or reuse)
+ * at @addr of the process @tgid, through @h, which remembers that
+ * process's records and the block last used (the caller keeps it, and
+ * zeroes it when it may be stale: cowlab_stats_invalidate()).  Called from
+ * the fault probes with the lock of the PTE table mapping @addr held:
+ * never sleeps, and no other fault updates the same block meanwhile.  The
+ * tables cannot be freed under us: they go through call_rcu(), and we run
+ * with preemption off.
+ */
+void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
+			   unsigned long addr, enum cowlab_event ev)
+{
+	unsigned long idx = cowlab_block_index(addr);
+	union cowlab_rec *r;
+	u32 old;
+
+	/* THP events have no per-page record. */
+	if (ev > COWLAB_EV_UNSHARE)
+		return;
+	if (!h->pages) {
+		h->pages = cowlab_pages_of(tgid);
+		h->block = NULL;
+	}
+	if (h->pages && (!h->block || h->idx != idx)) {
+		h->block = cowlab_block_of(h->pages, idx);
+		h->idx = idx;
+	}
+	if (!h->block) {
+		atomic_long_inc(&cowlab_pages_dropped);
+		return;
+	}
+	r = &h->block->rec[cowlab_block_slot(addr)];
+	old = READ_ONCE(r->all);
+	if (!old)
+		atomic_long_inc(&h->pages->nr);
+	WRITE_ONCE(r->all, cowlab_rec_update(old, ev));
+}
+
+NOKPROBE_SYMBOL(cowlab_pages_note_hot);
+
+/* The same, with nothing remembered. */
+void cowlab_pages_note(pid_t tgid, unsigned long addr, enum cowlab_event ev)
+{
+	struct cowlab_pages_hot h = { };
+
+	cowlab_pages_note_hot(&h, tgid, addr, ev);
 }
 
 NOKPROBE_SYMBOL(cowlab_pages_note);
 
-/* Drop the record of @tgid, if any. */
+/*
+ * Forget the records of [@start, @end) of @tgid: the range is being
+ * unmapped.  From the unmap_page_range() probe; never sleeps.  A fault
+ * that races with MADV_DONTNEED on the same page may keep its record.
+ */
+void cowlab_pages_zap(pid_t tgid, unsigned long start, unsigned long end)
+{
+	struct cowlab_page_block *b;
+	struct cowlab_pages *p;
+	unsigned long idx, n = 0;
+	unsigned int i;
+
+	if (start >= end)
+		return;
+	rcu_read_lock();
+	p = xa_load(&cowlab_by_tgid, tgid);
+	if (!p)
+		goto out;
+	xa_for_each_range(&p->blocks, idx, b, cowlab_block_index(start),
+			  cowlab_block_index(end - 1)) {
+		for (i = cowlab_first_slot(idx, start);
+		     i <= cowlab_last_slot(idx, end); i++) {
+			union cowlab_rec *r = &b->rec[i];
+
+			if (READ_ONCE(r->all)) {
+				WRITE_ONCE(r->all, 0);
+				n++;
+			}
+		}
+	}
+	atomic_long_sub(n, &p->nr);
+out:
+	rcu_read_unlock();
+}
+
+NOKPROBE_SYMBOL(cowlab_pages_zap);
+
+/* Drop the records of @tgid, if any. */
 void cowlab_pages_forget(pid_t tgid)
 {
 	struct cowlab_pages *p = xa_erase(&cowlab_by_tgid, tgid);
-	unsigned long n = 0, idx;
-	void *entry;
 
 	if (!p)
 		return;
-	xa_lock(&p->pages);
+	xa_lock(&p->blocks);
 	p->dead = true;
-	xa_for_each(&p->pages, idx, entry)
-		n++;
-	xa_unlock(&p->pages);
-	atomic_long_sub(n, &cowlab_pages_count);
+	xa_unlock(&p->blocks);
 	cowlab_pages_put(p);
 }
 
-/* The record of @tgid with a reference, or NULL.  cowlab_pages_release(). */
+/* The records of @tgid with a reference, or NULL.  cowlab_pages_release(). */
 struct cowlab_pages *cowlab_pages_get(pid_t tgid)
 {
 	struct cowlab_pages *p;
@@ -224,49 +318,69 @@ void cowlab_pages_release(struct cowlab_pages *p)
 		cowlab_pages_put(p);
 }
 
-/* The entry at @vpn (an xarray value), or NULL.  Any context. */
-void *cowlab_pages_lookup(struct cowlab_pages *p, unsigned long vpn)
-{
-	void *entry;
-
-	rcu_read_lock();
-	entry = xa_load(&p->pages, vpn);
-	rcu_read_unlock();
-	return entry;
-}
-
 /*
- * The first entry at or after *@vpn, with *@vpn set to its index; NULL
- * (and *@vpn undefined) if there is none.  Any context.
+ * The record of the page at @addr, read through @cur, which remembers the
+ * last block looked up (walks go up through the addresses).  The caller
+ * holds a reference on @cur->pages, so blocks stay.  0: no record.
  */
-void *cowlab_pages_find(struct cowlab_pages *p, unsigned long *vpn)
+u32 cowlab_pages_rec(struct cowlab_pages_cursor *cur, unsigned long addr)
 {
-	return xa_find(&p->pages, vpn, ULONG_MAX, XA_PRESENT);
+	unsigned long idx = cowlab_block_index(addr);
+
+	if (!cur->pages)
+		return 0;
+	if (!cur->valid || cur->idx != idx) {
+		cur->block = xa_load(&cur->pages->blocks, idx);
+		cur->idx = idx;
+		cur->valid = true;
+	}
+	if (!cur->block)
+		return 0;
+	return READ_ONCE(cur->block->rec[cowlab_block_slot(addr)].all);
 }
 
-/* Sum the event counters of entries in [@start, @end) into @events. */
+/* Sum the event counters of records in [@start, @end) into @events. */
 void cowlab_pages_events(struct cowlab_pages *p, unsigned long start,
 			 unsigned long end, u64 *events)
 {
+	struct cowlab_page_block *b;
 	struct cowlab_page_rec rec;
 	unsigned long idx;
-	void *entry;
+	unsigned int i;
 	int ev;
 
+	if (start >= end)
+		return;
 	rcu_read_lock();
-	xa_for_each_range(&p->pages, idx, entry, start >> PAGE_SHIFT,
-			  (end - 1) >> PAGE_SHIFT) {
-		cowlab_page_decode(entry, &rec);
-		for (ev = 0; ev <= COWLAB_EV_WP_REUSE; ev++)
-			events[ev] += rec.events[ev];
+	xa_for_each_range(&p->blocks, idx, b, cowlab_block_index(start),
+			  cowlab_block_index(end - 1)) {
+		for (i = cowlab_first_slot(idx, start);
+		     i <= cowlab_last_slot(idx, end); i++) {
+			cowlab_rec_decode(READ_ONCE(b->rec[i].all), &rec);
+			for (ev = 0; ev <= COWLAB_EV_WP_REUSE; ev++)
+				events[ev] += rec.events[ev];
+		}
 	}
 	rcu_read_unlock();
 }
 
-void cowlab_pages_totals(unsigned long *count, unsigned long *dropped)
+void cowlab_pages_totals(struct cowlab_pages_totals *t)
 {
-	*count = atomic_long_read(&cowlab_pages_count);
-	*dropped = atomic_long_read(&cowlab_pages_dropped);
+	struct cowlab_pages *p;
+	unsigned long tgid;
+	long nr = 0, procs = 0;
+
+	rcu_read_lock();
+	xa_for_each(&cowlab_by_tgid, tgid, p) {
+		nr += atomic_long_read(&p->nr);
+		procs++;
+	}
+	rcu_read_unlock();
+	t->tracked = max(nr, 0L);
+	t->dropped = atomic_long_read(&cowlab_pages_dropped);
+	t->blocks = atomic_long_read(&cowlab_blocks);
+	t->memory_bytes = t->blocks * sizeof(struct cowlab_page_block) +
+			  procs * sizeof(struct cowlab_pages);
 }
 
 /* Forget every record: reset, and module exit. */
@@ -280,9 +394,10 @@ void cowlab_pages_forget_all(void)
 	atomic_long_set(&cowlab_pages_dropped, 0);
 }
 
+/* At most @max_pages records, in whole blocks. */
 int cowlab_pages_init(unsigned long max_pages)
 {
-	cowlab_pages_max = max_pages;
+	cowlab_blocks_max = DIV_ROUND_UP(max_pages, COWLAB_BLOCK_PAGES);
 	return 0;
 }
 

@@ -2,24 +2,43 @@
 /*
  * The kprobe table and its handlers.
  *
- * Two kretprobes open a window around each write-protect fault:
- * do_wp_page() (a 4 KiB PTE) and do_huge_pmd_wp_page() (a PMD-mapped THP).
- * Three kprobes inside that window say what the fault did:
- *   ptep_clear_flush()       the old PTE is being replaced by a new page:
- *                            a copy (wp_page_copy() passed its pte_same()
- *                            check, so the copy will be installed);
- *   wp_page_reuse()          the page is made writable in place;
- *   pmdp_set_access_flags()  the huge PMD is made writable in place.
- * The inner functions have other callers (reclaim, migration, shared
- * mappings); they only count when the calling task has a matching fault in
- * flight (inflight.c).  The outcome is classified and counted when the
- * fault returns, against the mm that faulted (vmf->vma->vm_mm).
+ * A 4 KiB COW break is seen at one point, with no probe around the fault:
+ *   ptep_clear_flush()  called by wp_page_copy() once its pte_same() check
+ *                       passed, with the PTE lock held: the old PTE (a
+ *                       shared page, or the zero page) is being replaced by
+ *                       the new page, so the copy is committed.  Its other
+ *                       callers (reclaim, migration, KSM) are told apart by
+ *                       the return address, which must lie in the function
+ *                       that holds wp_page_copy()'s body: wp_page_copy()
+ *                       itself on 6.1, do_wp_page() on 6.12, where it is
+ *                       inlined (cowlab_copy_site_init()).
+ *   wp_page_reuse()     the page is made writable in place (private
+ *                       mappings only: shared ones never copy).
+ * One probe per event keeps the cost of a COW fault low (make bench).
  *
- * wp_page_copy() itself is inlined on 6.12, so it is not probed on either
- * kernel: one mechanism for both.
+ * An unshare (FAULT_FLAG_UNSHARE) copies like a write but is asked for by
+ * GUP without FOLL_WRITE (a read-only pin of a maybe-shared anon page) or,
+ * from 6.2, by KSM's break_ksm().  Nothing in ptep_clear_flush()'s
+ * arguments tells it apart, so kretprobes on __get_user_pages() (when
+ * called without FOLL_WRITE) and break_ksm() open a window per task
+ * (inflight.c): a copy made inside one is an unshare, since such a caller
+ * never asks for a write fault.  A global count of open windows keeps the
+ * check off the common path.
+ *
+ * A PMD-mapped THP: a kretprobe on do_huge_pmd_wp_page() opens a window,
+ * pmdp_set_access_flags() inside it says the PMD was made writable in
+ * place, and the return value says it was split (VM_FAULT_FALLBACK).
+ *
+ * unmap_page_range() drops the page records of a range being unmapped
+ * (munmap, MADV_DONTNEED, mremap's old range): pages faulted in there
+ * later are new pages, not copies.
+ *
+ * Events are counted against the mm that faulted (vma->vm_mm), which is
+ * not always current's (remote faults).
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
+#include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/seq_file.h>
@@ -55,83 +74,11 @@ enum cowlab_event cowlab_classify(enum cowlab_fault_kind kind,
 
 NOKPROBE_SYMBOL(cowlab_classify);
 
-/* do_wp_page(struct vm_fault *vmf) */
-static int cowlab_wp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct vm_fault *vmf = (struct vm_fault *)cowlab_arg(regs, 0);
-	struct vm_area_struct *vma = vmf->vma;
-	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
+/* Where wp_page_copy()'s body lies: [start, start + len). */
+static unsigned long cowlab_copy_start, cowlab_copy_len;
 
-	/* Shared mappings never copy: leave the return unarmed. */
-	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
-		return 1;
-	f->task = current;
-	f->mm = vma->vm_mm;
-	f->address = vmf->address & PAGE_MASK;
-	f->ptep = NULL;
-	f->kind = COWLAB_FAULT_PTE;
-	f->flags = (vmf->flags & FAULT_FLAG_UNSHARE) ? COWLAB_F_UNSHARE : 0;
-	cowlab_inflight_push(f);
-	return 0;
-}
-
-NOKPROBE_SYMBOL(cowlab_wp_entry);
-
-/* do_huge_pmd_wp_page(struct vm_fault *vmf) */
-static int cowlab_huge_wp_entry(struct kretprobe_instance *ri,
-				struct pt_regs *regs)
-{
-	struct vm_fault *vmf = (struct vm_fault *)cowlab_arg(regs, 0);
-	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
-
-	f->task = current;
-	f->mm = vmf->vma->vm_mm;
-	f->address = vmf->address & PMD_MASK;
-	f->ptep = NULL;
-	f->kind = COWLAB_FAULT_PMD;
-	f->flags = (vmf->flags & FAULT_FLAG_UNSHARE) ? COWLAB_F_UNSHARE : 0;
-	if (cowlab_pmd_maps_anon(vmf->orig_pmd))
-		f->flags |= COWLAB_F_ANON_THP;
-	return cowlab_inflight_push(f) ? 0 : 1;
-}
-
-NOKPROBE_SYMBOL(cowlab_huge_wp_entry);
-
-/*
- * The pfn a copy installed at @ptep (the PTE ptep_clear_flush() cleared, now
- * set again by wp_page_copy()), or 0.  The fault that copied still holds
- * the mmap or VMA lock, so the PTE table is still there.
- */
-static unsigned long cowlab_installed_pfn(pte_t *ptep)
-{
-	pte_t pte;
-
-	if (!ptep)
-		return 0;
-	pte = ptep_get(ptep);
-	return pte_present(pte) ? pte_pfn(pte) : 0;
-}
-
-NOKPROBE_SYMBOL(cowlab_installed_pfn);
-
-/* Both kretprobes: classify what the fault did, count it. */
-static int cowlab_fault_return(struct kretprobe_instance *ri,
-			       struct pt_regs *regs)
-{
-	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
-	enum cowlab_event ev;
-
-	cowlab_inflight_pop(f);
-	if (regs_return_value(regs) & VM_FAULT_FALLBACK)
-		f->flags |= COWLAB_F_FALLBACK;
-	ev = cowlab_classify(f->kind, f->flags);
-	if (ev != COWLAB_EV_NONE)
-		cowlab_stats_count(f->mm, f->address, ev,
-				   cowlab_installed_pfn(f->ptep));
-	return 0;
-}
-
-NOKPROBE_SYMBOL(cowlab_fault_return);
+/* Unshare windows open right now, in all tasks. */
+static atomic_t cowlab_unshare_windows = ATOMIC_INIT(0);
 
 /* ptep_clear_flush(vma, address, ptep): called with the PTE lock held. */
 static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
@@ -140,14 +87,16 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 	unsigned long address = cowlab_arg(regs, 1);
 	pte_t *ptep = (pte_t *)cowlab_arg(regs, 2);
 	unsigned int flags = COWLAB_F_COPIED;
-	struct cowlab_fault *f;
 
+	if (cowlab_return_address(regs) - cowlab_copy_start >= cowlab_copy_len)
+		return 0;
+	if (atomic_read(&cowlab_unshare_windows) &&
+	    cowlab_inflight_mine(COWLAB_FAULT_UNSHARE))
+		flags |= COWLAB_F_UNSHARE;
 	if (cowlab_pte_is_zero(ptep_get(ptep)))
 		flags |= COWLAB_F_ZERO;
-	f = cowlab_inflight_mark(COWLAB_FAULT_PTE, vma->vm_mm,
-				 address & PAGE_MASK, flags);
-	if (f)
-		f->ptep = ptep;
+	cowlab_stats_count(vma->vm_mm, address & PAGE_MASK,
+			   cowlab_classify(COWLAB_FAULT_PTE, flags));
 	return 0;
 }
 
@@ -157,13 +106,96 @@ NOKPROBE_SYMBOL(cowlab_clear_flush_pre);
 static int cowlab_reuse_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct vm_fault *vmf = (struct vm_fault *)cowlab_arg(regs, 0);
+	struct vm_area_struct *vma = vmf->vma;
 
-	cowlab_inflight_mark(COWLAB_FAULT_PTE, vmf->vma->vm_mm,
-			     vmf->address & PAGE_MASK, COWLAB_F_REUSED);
+	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
+		return 0;
+	cowlab_stats_count(vma->vm_mm, vmf->address & PAGE_MASK,
+			   COWLAB_EV_WP_REUSE);
 	return 0;
 }
 
 NOKPROBE_SYMBOL(cowlab_reuse_pre);
+
+/* Open an unshare window for current in @ri; false if none is free. */
+static bool cowlab_unshare_window(struct kretprobe_instance *ri)
+{
+	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
+
+	f->kind = COWLAB_FAULT_UNSHARE;
+	if (!cowlab_inflight_push(f))
+		return false;
+	atomic_inc(&cowlab_unshare_windows);
+	return true;
+}
+
+NOKPROBE_SYMBOL(cowlab_unshare_window);
+
+/* __get_user_pages(mm, start, nr_pages, gup_flags, ...) */
+static int cowlab_gup_entry(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	/* A write pin faults with FAULT_FLAG_WRITE, never unshares. */
+	if (cowlab_arg(regs, 3) & FOLL_WRITE)
+		return 1;
+	return cowlab_unshare_window(ri) ? 0 : 1;
+}
+
+NOKPROBE_SYMBOL(cowlab_gup_entry);
+
+/* break_ksm(vma, addr, ...): its faults are unshares (from 6.2). */
+static int cowlab_ksm_entry(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	return cowlab_unshare_window(ri) ? 0 : 1;
+}
+
+NOKPROBE_SYMBOL(cowlab_ksm_entry);
+
+static int cowlab_window_return(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	cowlab_inflight_pop((struct cowlab_fault *)ri->data);
+	atomic_dec(&cowlab_unshare_windows);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowlab_window_return);
+
+/* do_huge_pmd_wp_page(struct vm_fault *vmf) */
+static int cowlab_huge_wp_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)cowlab_arg(regs, 0);
+	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
+
+	f->mm = vmf->vma->vm_mm;
+	f->address = vmf->address & PMD_MASK;
+	f->kind = COWLAB_FAULT_PMD;
+	f->flags = (vmf->flags & FAULT_FLAG_UNSHARE) ? COWLAB_F_UNSHARE : 0;
+	if (cowlab_pmd_maps_anon(vmf->orig_pmd))
+		f->flags |= COWLAB_F_ANON_THP;
+	return cowlab_inflight_push(f) ? 0 : 1;
+}
+
+NOKPROBE_SYMBOL(cowlab_huge_wp_entry);
+
+static int cowlab_huge_wp_return(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
+	enum cowlab_event ev;
+
+	cowlab_inflight_pop(f);
+	if (regs_return_value(regs) & VM_FAULT_FALLBACK)
+		f->flags |= COWLAB_F_FALLBACK;
+	ev = cowlab_classify(f->kind, f->flags);
+	if (ev != COWLAB_EV_NONE)
+		cowlab_stats_count(f->mm, f->address, ev);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowlab_huge_wp_return);
 
 /* pmdp_set_access_flags(vma, haddr, pmdp, entry, dirty) */
 static int cowlab_pmd_access_pre(struct kprobe *p, struct pt_regs *regs)
@@ -178,12 +210,24 @@ static int cowlab_pmd_access_pre(struct kprobe *p, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(cowlab_pmd_access_pre);
 
+/* unmap_page_range(tlb, vma, addr, end, details) */
+static int cowlab_unmap_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct vm_area_struct *vma = (struct vm_area_struct *)cowlab_arg(regs, 1);
+
+	cowlab_stats_zap(vma->vm_mm, cowlab_arg(regs, 2), cowlab_arg(regs, 3));
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowlab_unmap_pre);
+
 #define EV(e)	BIT(COWLAB_EV_##e)
 
 struct cowlab_probe {
 	const char *symbol;
 	kprobe_pre_handler_t pre;		/* a kprobe, or ... */
 	kretprobe_handler_t entry;		/* ... a kretprobe */
+	kretprobe_handler_t ret;
 	unsigned long needed_by;		/* events that need this probe */
 	struct kprobe kp;
 	struct kretprobe rp;
@@ -192,11 +236,6 @@ struct cowlab_probe {
 
 static struct cowlab_probe cowlab_probes[] = {
 	{
-		.symbol = "do_wp_page",
-		.entry = cowlab_wp_entry,
-		.needed_by = EV(COW_COPY) | EV(COW_ZERO) | EV(WP_REUSE) |
-			     EV(UNSHARE),
-	}, {
 		.symbol = "ptep_clear_flush",
 		.pre = cowlab_clear_flush_pre,
 		.needed_by = EV(COW_COPY) | EV(COW_ZERO) | EV(UNSHARE),
@@ -205,13 +244,30 @@ static struct cowlab_probe cowlab_probes[] = {
 		.pre = cowlab_reuse_pre,
 		.needed_by = EV(WP_REUSE),
 	}, {
+		.symbol = "__get_user_pages",
+		.entry = cowlab_gup_entry,
+		.ret = cowlab_window_return,
+		.needed_by = EV(UNSHARE),
+#ifdef COWLAB_KSM_BREAK_UNSHARES
+	}, {
+		.symbol = "break_ksm",
+		.entry = cowlab_ksm_entry,
+		.ret = cowlab_window_return,
+		.needed_by = EV(UNSHARE),
+#endif
+	}, {
 		.symbol = "do_huge_pmd_wp_page",
 		.entry = cowlab_huge_wp_entry,
+		.ret = cowlab_huge_wp_return,
 		.needed_by = EV(THP_REUSE) | EV(THP_SPLIT),
 	}, {
 		.symbol = "pmdp_set_access_flags",
 		.pre = cowlab_pmd_access_pre,
 		.needed_by = EV(THP_REUSE),
+	}, {
+		/* Needed by no class: by the records' "copied" pages. */
+		.symbol = "unmap_page_range",
+		.pre = cowlab_unmap_pre,
 	},
 };
 
@@ -237,9 +293,9 @@ static int cowlab_probe_register(struct cowlab_probe *p)
 		memset(&p->rp, 0, sizeof(p->rp));
 		p->rp.kp.symbol_name = p->symbol;
 		p->rp.entry_handler = p->entry;
-		p->rp.handler = cowlab_fault_return;
+		p->rp.handler = p->ret;
 		p->rp.data_size = sizeof(struct cowlab_fault);
-		/* Tasks may sleep inside a fault: room for many at once. */
+		/* Tasks may sleep inside: room for many at once. */
 		p->rp.maxactive = 64 + 16 * num_possible_cpus();
 		return register_kretprobe(&p->rp);
 	}
@@ -286,16 +342,64 @@ void cowlab_probes_show(struct seq_file *m)
 }
 
 /*
+ * Find the function that holds wp_page_copy()'s body, where the
+ * ptep_clear_flush() of a COW copy is called from: wp_page_copy() if the
+ * compiler kept it out of line (6.1), else do_wp_page() (6.12).  A kprobe
+ * registered disabled resolves the name without patching any text;
+ * sprint_symbol() gives the function's size.
+ */
+static int cowlab_copy_site_init(void)
+{
+	static const char *const sites[] = { "wp_page_copy", "do_wp_page" };
+	char buf[KSYM_SYMBOL_LEN];
+	unsigned long off, size;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sites); i++) {
+		struct kprobe kp = {
+			.symbol_name = sites[i],
+			.flags = KPROBE_FLAG_DISABLED,
+		};
+		unsigned long addr;
+		char *plus;
+
+		if (register_kprobe(&kp))
+			continue;
+		addr = (unsigned long)kp.addr;
+		unregister_kprobe(&kp);
+		sprint_symbol(buf, addr);
+		plus = strchr(buf, '+');
+		if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2 ||
+		    off > addr || !size)
+			continue;
+		cowlab_copy_start = addr - off;
+		cowlab_copy_len = size;
+		pr_info("COW copies are called from %s (%lu bytes)\n",
+			sites[i], size);
+		return 0;
+	}
+	pr_err("neither wp_page_copy nor do_wp_page found: COW copies are not counted\n");
+	return -ENOENT;
+}
+
+/*
  * Register every probe that exists on this kernel; a missing one only
  * disables the classes that need it.  Fails if no class is left.
  */
 int cowlab_probes_init(void)
 {
 	unsigned int i, ev, available = 0;
+	int copy_site;
 
+	copy_site = cowlab_copy_site_init();
 	for (i = 0; i < ARRAY_SIZE(cowlab_probes); i++) {
 		struct cowlab_probe *p = &cowlab_probes[i];
 
+		/* Without the copy site, the ptep_clear_flush() probe is blind. */
+		if (p->pre == cowlab_clear_flush_pre && copy_site) {
+			p->error = copy_site;
+			continue;
+		}
 		p->error = cowlab_probe_register(p);
 		if (!p->error)
 			pr_info("%s %s registered\n", cowlab_probe_is_ret(p) ?

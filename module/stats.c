@@ -22,6 +22,7 @@
 #include <linux/kprobes.h>
 #include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -265,38 +266,124 @@ static void cowlab_put(pid_t tgid)
 }
 
 /*
- * Count @ev at @addr for the process owning @mm, and note the page in its
- * record: @pfn is the page a COW break installed (0 for a reuse).  Called
- * from the fault probes, inside the fault: never sleeps.
+ * The process that owns @mm, for attribution: its task, or NULL (with the
+ * event counted as unattributed) for none or a kernel thread.  Needs
+ * rcu_read_lock().
  */
-void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
-			enum cowlab_event ev, unsigned long pfn)
+static struct task_struct *cowlab_owner(struct mm_struct *mm)
+{
+	struct task_struct *owner = cowlab_mm_owner(mm);
+
+	return owner && !(owner->flags & PF_KTHREAD) ? owner : NULL;
+}
+
+/*
+ * What the fault path remembers, per CPU, of the last mm it counted for:
+ * that process's entry and records.  Entries of live processes are never
+ * recycled, and the records only go at exit, exec or reset, which bump
+ * cowlab_gen; a remembered mm is only trusted while cowlab_gen is the same.
+ * (If a process's mm changes owner to another process while both live,
+ * which takes CLONE_VM without CLONE_THREAD, events stay with the old one
+ * until the next exit anywhere.)
+ */
+struct cowlab_hot {
+	struct mm_struct *mm;
+	unsigned long gen;
+	pid_t tgid;
+	struct cowlab_proc *proc;
+	struct cowlab_pages_hot pages;
+};
+
+static DEFINE_PER_CPU(struct cowlab_hot, cowlab_hot);
+static atomic_long_t cowlab_gen = ATOMIC_LONG_INIT(1);
+
+/* Forget what the fault path remembers, on every CPU. */
+void cowlab_stats_invalidate(void)
+{
+	atomic_long_inc(&cowlab_gen);
+}
+
+/*
+ * Remember @mm's process in @h, creating its entry if need be.  False (and
+ * the event counted as dropped or unattributed) if it has none.
+ */
+static bool cowlab_hot_fill(struct cowlab_hot *h, struct mm_struct *mm,
+			    unsigned long gen)
 {
 	struct task_struct *owner;
 	struct cowlab_proc *p;
 	pid_t tgid, ppid;
 
 	rcu_read_lock();
-	owner = cowlab_mm_owner(mm);
-	if (!owner || (owner->flags & PF_KTHREAD)) {
+	owner = cowlab_owner(mm);
+	if (!owner) {
 		rcu_read_unlock();
 		atomic_long_inc(&cowlab_unattributed);
-		return;
+		return false;
 	}
 	tgid = owner->tgid;
 	ppid = rcu_dereference(owner->real_parent)->tgid;
 	p = cowlab_get(tgid, owner->group_leader, ppid);
 	rcu_read_unlock();
 	if (!p) {
+		h->mm = NULL;
 		atomic_long_inc(&cowlab_events_dropped);
-		return;
+		return false;
 	}
-	atomic_inc(&p->events[ev]);
 	cowlab_put(tgid);
-	cowlab_pages_note(tgid, addr, ev, pfn);
+	h->mm = mm;
+	h->gen = gen;
+	h->tgid = tgid;
+	h->proc = p;
+	memset(&h->pages, 0, sizeof(h->pages));
+	return true;
+}
+
+NOKPROBE_SYMBOL(cowlab_hot_fill);
+
+/*
+ * Count @ev at @addr for the process owning @mm, and note the page in its
+ * records.  Called from the fault probes, inside the fault (for a 4 KiB
+ * page with its PTE table's lock held): never sleeps.
+ */
+void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
+			enum cowlab_event ev)
+{
+	unsigned long gen = atomic_long_read(&cowlab_gen);
+	struct cowlab_hot *h = get_cpu_ptr(&cowlab_hot);
+
+	if (h->mm != mm || h->gen != gen) {
+		if (!cowlab_hot_fill(h, mm, gen))
+			goto out;
+	}
+	atomic_inc(&h->proc->events[ev]);
+	cowlab_pages_note_hot(&h->pages, h->tgid, addr, ev);
+out:
+	put_cpu_ptr(&cowlab_hot);
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_count);
+
+/*
+ * [@start, @end) of @mm is being unmapped: drop the page records there.
+ * From the unmap_page_range() probe; at exit the mm has no owner any more,
+ * and the exit tracepoint drops the whole record.
+ */
+void cowlab_stats_zap(struct mm_struct *mm, unsigned long start,
+		      unsigned long end)
+{
+	struct task_struct *owner;
+	pid_t tgid;
+
+	rcu_read_lock();
+	owner = cowlab_owner(mm);
+	tgid = owner ? owner->tgid : 0;
+	rcu_read_unlock();
+	if (tgid)
+		cowlab_pages_zap(tgid, start, end);
+}
+
+NOKPROBE_SYMBOL(cowlab_stats_zap);
 
 /* sched_process_fork: a new process (not a thread) starts being tracked. */
 void cowlab_stats_fork(struct task_struct *parent, struct task_struct *child)
@@ -322,6 +409,7 @@ void cowlab_stats_task_exit(struct task_struct *t)
 		return;
 	/* Its address space is gone, and with it what the records describe. */
 	cowlab_pages_forget(t->tgid);
+	cowlab_stats_invalidate();
 	p = cowlab_get(t->tgid, NULL, 0);
 	if (!p)
 		return;
@@ -340,6 +428,7 @@ void cowlab_stats_exec(struct task_struct *t)
 	struct cowlab_proc *p;
 
 	cowlab_pages_forget(t->tgid);
+	cowlab_stats_invalidate();
 	p = cowlab_get(t->tgid, NULL, 0);
 	if (!p)
 		return;
@@ -371,9 +460,11 @@ int cowlab_stats_reset(pid_t tgid)
 		cowlab_zero(p);
 		cowlab_put(tgid);
 		cowlab_pages_forget(tgid);
+		cowlab_stats_invalidate();
 		return 0;
 	}
 	cowlab_pages_forget_all();
+	cowlab_stats_invalidate();
 	for (i = 0; i < cowlab_pool_size; i++) {
 		struct cowlab_proc *p = &cowlab_pool[i];
 		pid_t t = READ_ONCE(p->tgid);

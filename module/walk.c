@@ -18,43 +18,14 @@
 #include "cowlab.h"
 #include "compat.h"
 
-/*
- * Where a walk stands in the process's page records: the walk goes up
- * through the addresses, so it looks up the next record only once it has
- * passed the last one, and pages below the next record need no look-up.
- */
-struct cowlab_rec_cursor {
-	struct cowlab_pages *pages;	/* NULL: no records */
-	unsigned long next;		/* vpn of @entry, ULONG_MAX: no more */
-	void *entry;
-};
-
-static void cowlab_cursor_seek(struct cowlab_rec_cursor *cur,
-			       unsigned long vpn)
+/* An exclusive page at @addr: was it installed by a COW break? */
+static enum cowlab_page_state cowlab_exclusive(struct cowlab_pages_cursor *cur,
+					       unsigned long addr)
 {
-	cur->next = vpn;
-	cur->entry = cowlab_pages_find(cur->pages, &cur->next);
-	if (!cur->entry)
-		cur->next = ULONG_MAX;
-}
-
-/* An exclusive page at @addr: was it installed by a COW break (@pfn)? */
-static enum cowlab_page_state cowlab_exclusive(struct cowlab_rec_cursor *cur,
-					       unsigned long addr,
-					       unsigned long pfn)
-{
-	unsigned long vpn = addr >> PAGE_SHIFT;
 	struct cowlab_page_rec rec;
 
-	if (!cur->pages || vpn < cur->next)
-		return COWLAB_PAGE_EXCLUSIVE;
-	if (vpn > cur->next) {
-		cowlab_cursor_seek(cur, vpn);
-		if (vpn != cur->next)
-			return COWLAB_PAGE_EXCLUSIVE;
-	}
-	cowlab_page_decode(cur->entry, &rec);
-	return rec.pfn == pfn ? COWLAB_PAGE_COPIED : COWLAB_PAGE_EXCLUSIVE;
+	cowlab_rec_decode(cowlab_pages_rec(cur, addr), &rec);
+	return rec.copied ? COWLAB_PAGE_COPIED : COWLAB_PAGE_EXCLUSIVE;
 }
 
 /*
@@ -64,7 +35,7 @@ static enum cowlab_page_state cowlab_exclusive(struct cowlab_rec_cursor *cur,
  * no look at the page's mapcount.
  */
 static enum cowlab_page_state cowlab_pte_state(pte_t pte, unsigned long addr,
-					       struct cowlab_rec_cursor *cur,
+					       struct cowlab_pages_cursor *cur,
 					       bool private)
 {
 	unsigned long pfn;
@@ -76,14 +47,14 @@ static enum cowlab_page_state cowlab_pte_state(pte_t pte, unsigned long addr,
 	if (is_zero_pfn(pfn))
 		return COWLAB_PAGE_ZERO;
 	if (private && pte_write(pte) && !pte_special(pte))
-		return cowlab_exclusive(cur, addr, pfn);
+		return cowlab_exclusive(cur, addr);
 	/* Special or PFN-mapped entries have no page to count, like smaps. */
 	if (pte_special(pte) || !pfn_valid(pfn))
 		return COWLAB_PAGE_ABSENT;
 	page = pfn_to_page(pfn);
 	if (cowlab_page_mapcount(page) > 1)
 		return COWLAB_PAGE_SHARED;
-	return cowlab_exclusive(cur, addr, pfn);
+	return cowlab_exclusive(cur, addr);
 }
 
 /* A PMD-mapped THP: one callback per run of pages in the same state. */
@@ -138,7 +109,7 @@ static int cowlab_walk_huge(struct vm_area_struct *vma, pmd_t *pmd,
 
 static int cowlab_walk_ptes(struct vm_area_struct *vma, pmd_t *pmd,
 			    unsigned long addr, unsigned long end,
-			    struct cowlab_rec_cursor *cur, cowlab_walk_fn fn,
+			    struct cowlab_pages_cursor *cur, cowlab_walk_fn fn,
 			    void *arg)
 {
 	enum cowlab_page_state st, run = COWLAB_PAGE_ABSENT;
@@ -178,13 +149,10 @@ int cowlab_walk_range(struct vm_area_struct *vma, unsigned long start,
 		      unsigned long end, struct cowlab_pages *pages,
 		      cowlab_walk_fn fn, void *arg)
 {
-	struct cowlab_rec_cursor cur = { .pages = pages };
+	struct cowlab_pages_cursor cur = { .pages = pages };
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long addr = start, next;
 	int ret = 0;
-
-	if (pages)
-		cowlab_cursor_seek(&cur, start >> PAGE_SHIFT);
 
 	while (addr < end) {
 		pgd_t *pgd = pgd_offset(mm, addr);
@@ -214,10 +182,7 @@ retry:
 			ret = cowlab_walk_huge(vma, pmd, addr, next, fn, arg);
 		else
 			ret = cowlab_walk_ptes(vma, pmd, addr, next, &cur, fn, arg);
-		/*
-		 * The PMD changed under us.  Both walkers say so before they
-		 * look at a page, so the record cursor has not moved.
-		 */
+		/* The PMD changed under us: look again. */
 		if (ret == -EAGAIN)
 			goto retry;
 		if (ret)

@@ -14,9 +14,9 @@
  *                             per-VMA read against /proc/PID/smaps: prints
  *                             "cowlab_ns smaps_ns" per round
  *   cowbench forkwrite ITERS  fork, child writes 64 pages, exit; per iteration
- *   cowbench cowmem PAGES     cowlab loaded: bytes of xa_node slab that
- *                             cowlab's page records grow by, per record,
- *                             while a child holds PAGES copied pages
+ *   cowbench cowmem PAGES     cowlab loaded: bytes of page-record memory
+ *                             (its stats file: pages_memory_bytes) per
+ *                             record, while a child holds PAGES copied pages
  */
 #include <sys/stat.h>
 #include <time.h>
@@ -265,29 +265,10 @@ static double bench_forkwrite(int iters)
 	return (double)(now_ns() - t) / iters;
 }
 
-/* Bytes in use in the radix_tree_node (xa_node) slab cache, or -1. */
-static long long xa_node_bytes(void)
-{
-	char line[512], name[64];
-	long long active, size;
-	FILE *f = fopen("/proc/slabinfo", "r");
-	long long bytes = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld %*d %lld", name, &active, &size) == 3 &&
-		    !strcmp(name, "radix_tree_node"))
-			bytes = active * size;
-	fclose(f);
-	return bytes;
-}
-
 static double bench_cowmem(unsigned long pages)
 {
-	unsigned long long n0, n1;
+	unsigned long long n0, n1, b0, b1;
 	volatile char *m = map_anon(pages);
-	long long b0, b1;
 	int go[2], done[2];
 	unsigned long i;
 	double per = -1;
@@ -298,9 +279,9 @@ static double bench_cowmem(unsigned long pages)
 		m[i * PAGE] = 1;
 	if (pipe(go) || pipe(done))
 		exit(1);
-	b0 = xa_node_bytes();
-	if (!stat_value("pages_tracked", &n0))
-		n0 = 0;
+	if (!stat_value("pages_tracked", &n0) ||
+	    !stat_value("pages_memory_bytes", &b0))
+		return -1;
 	pid = fork();
 	if (pid == 0) {
 		for (i = 0; i < pages; i++)
@@ -314,8 +295,8 @@ static double bench_cowmem(unsigned long pages)
 	}
 	if (read(done[0], &c, 1) != 1)
 		exit(1);
-	b1 = xa_node_bytes();
-	if (stat_value("pages_tracked", &n1) && n1 > n0 && b0 >= 0 && b1 >= 0)
+	if (stat_value("pages_tracked", &n1) &&
+	    stat_value("pages_memory_bytes", &b1) && n1 > n0 && b1 >= b0)
 		per = (double)(b1 - b0) / (double)(n1 - n0);
 	if (write(go[1], &c, 1) != 1)
 		exit(1);

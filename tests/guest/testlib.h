@@ -126,6 +126,7 @@ enum worker_op {
 	OP_WAIT,	/* reap the child worker */
 	OP_EXIT,
 	OP_CHECK,	/* reply: the byte at page first */
+	OP_DONTNEED,	/* MADV_DONTNEED pages [first, first + count) */
 };
 
 #define W_SHARED	1
@@ -216,6 +217,9 @@ static inline long worker_do(struct worker *self, struct worker *child,
 		return (long)sum;
 	case OP_CHECK:
 		return r[c->first * PAGE];
+	case OP_DONTNEED:
+		return madvise((void *)(r + c->first * PAGE), c->count * PAGE,
+			       MADV_DONTNEED) ? -errno : 0;
 	case OP_FORK:
 		pid = fork();
 		if (pid < 0)

@@ -270,6 +270,24 @@ static void test_fork_vmas(bool thp)
 	ok = check_vma("child", c.pid, addr, &w, exact) && ok;
 	ktap_result(ok, "vmas_parent_writes_j_others (%s)", mode);
 
+	/*
+	 * 2b (THP off: a fresh fault in a THP region may or may not get a
+	 * huge page): the child drops the whole region and writes its K
+	 * pages again.  They are new pages, not copies: the unmap dropped
+	 * their records.  The parent's pages are all its own now.
+	 */
+	if (!thp) {
+		worker_cmd(&c, CMD(.op = OP_DONTNEED, .count = npages), NULL);
+		worker_cmd(&c, CMD(.op = OP_WRITE, .count = kwrites,
+				   .stride = stride, .value = 4), NULL);
+		w = (struct want){ k, 0, k, 0, 0 };
+		ok = check_vma("child", c.pid, addr, &w, exact);
+		w = (struct want){ n, 0, n, 0, j };
+		ok = check_vma("parent", p.pid, addr, &w, exact) && ok;
+		ktap_result(ok, "vmas_dontneed_then_write_not_copied (%s)",
+			    mode);
+	}
+
 	/* 3: the child exits. */
 	worker_exit(&c);
 	worker_cmd(&p, CMD(.op = OP_WAIT), NULL);
@@ -487,7 +505,7 @@ int main(int argc, char **argv)
 		return ktap_finish();
 	}
 	find_zero_pfn();
-	ktap_plan(10);
+	ktap_plan(11);
 	test_fork_vmas(false);
 	test_zero_vmas(false);
 	if (!strcmp(thp_mode(), "never")) {
