@@ -229,6 +229,7 @@ struct cowlab_probe {
 	kretprobe_handler_t entry;		/* ... a kretprobe */
 	kretprobe_handler_t ret;
 	unsigned long needed_by;		/* events that need this probe */
+	const char *without;			/* what is lost without it */
 	struct kprobe kp;
 	struct kretprobe rp;
 	int error;				/* of registration, 0 if ok */
@@ -253,7 +254,7 @@ static struct cowlab_probe cowlab_probes[] = {
 		.symbol = "break_ksm",
 		.entry = cowlab_ksm_entry,
 		.ret = cowlab_window_return,
-		.needed_by = EV(UNSHARE),
+		.without = "KSM unmerges count as cow_copy, not unshare",
 #endif
 	}, {
 		.symbol = "do_huge_pmd_wp_page",
@@ -265,9 +266,9 @@ static struct cowlab_probe cowlab_probes[] = {
 		.pre = cowlab_pmd_access_pre,
 		.needed_by = EV(THP_REUSE),
 	}, {
-		/* Needed by no class: by the records' "copied" pages. */
 		.symbol = "unmap_page_range",
 		.pre = cowlab_unmap_pre,
+		.without = "page records outlive munmap: copied may count new pages",
 	},
 };
 
@@ -410,6 +411,8 @@ int cowlab_probes_init(void)
 			       p->symbol, p->error,
 			       p->error == -ENOENT ?
 			       " (not in this kernel, or inlined)" : "");
+		if (p->error && p->without)
+			pr_warn("without %s: %s\n", p->symbol, p->without);
 	}
 	for (ev = 0; ev < COWLAB_NR_EVENTS; ev++) {
 		if (cowlab_event_available(ev)) {
