@@ -114,6 +114,7 @@ struct cowlab_pages_hot {
 };
 
 int cowlab_pages_init(unsigned long max_pages);
+void cowlab_pages_sync(void);
 void cowlab_pages_exit(void);
 void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
 			   unsigned long addr, enum cowlab_event ev);

@@ -21,11 +21,13 @@
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
+#include <linux/hardirq.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "cowlab.h"
@@ -52,10 +54,12 @@ struct cowlab_pages {
 	atomic_long_t nr;	/* records in use */
 	refcount_t ref;		/* the table's, plus one per reader */
 	bool dead;		/* under the xa_lock of blocks */
-	struct rcu_head rcu;
+	struct rcu_work free_work;
 };
 
 static DEFINE_XARRAY(cowlab_by_tgid);
+/* Frees tables after a grace period, in process context (xa_destroy()). */
+static struct workqueue_struct *cowlab_pages_wq;
 static atomic_long_t cowlab_blocks = ATOMIC_LONG_INIT(0);
 static atomic_long_t cowlab_pages_dropped = ATOMIC_LONG_INIT(0);
 static unsigned long cowlab_blocks_max;
@@ -99,7 +103,8 @@ static u32 cowlab_rec_update(u32 all, enum cowlab_event ev)
 		break;
 	}
 	/* A copy, a zero-page replacement or an unshare installed a page. */
-	if (ev != COWLAB_EV_WP_REUSE)
+	if (ev == COWLAB_EV_COW_COPY || ev == COWLAB_EV_COW_ZERO ||
+	    ev == COWLAB_EV_UNSHARE)
 		r.flags |= COWLAB_REC_COPIED;
 	return r.all;
 }
@@ -114,9 +119,10 @@ void cowlab_rec_decode(u32 all, struct cowlab_page_rec *rec)
 		rec->events[ev] = r.events[ev];
 }
 
-static void cowlab_pages_free_rcu(struct rcu_head *rcu)
+static void cowlab_pages_free(struct work_struct *work)
 {
-	struct cowlab_pages *p = container_of(rcu, struct cowlab_pages, rcu);
+	struct cowlab_pages *p = container_of(to_rcu_work(work),
+					      struct cowlab_pages, free_work);
 	struct cowlab_page_block *b;
 	unsigned long idx, n = 0;
 
@@ -129,19 +135,25 @@ static void cowlab_pages_free_rcu(struct rcu_head *rcu)
 	kfree(p);
 }
 
+/*
+ * Drop a reference; the last one frees the table once no fault can still
+ * be using it (they run with preemption off: an RCU grace period).
+ */
 static void cowlab_pages_put(struct cowlab_pages *p)
 {
-	if (refcount_dec_and_test(&p->ref))
-		call_rcu(&p->rcu, cowlab_pages_free_rcu);
+	if (!refcount_dec_and_test(&p->ref))
+		return;
+	INIT_RCU_WORK(&p->free_work, cowlab_pages_free);
+	queue_rcu_work(cowlab_pages_wq, &p->free_work);
 }
 
-/* The record table of @tgid, created if need be.  Never sleeps. */
-static struct cowlab_pages *cowlab_pages_of(pid_t tgid)
+/* The record table of @tgid, created if need be and @create.  Never sleeps. */
+static struct cowlab_pages *cowlab_pages_of(pid_t tgid, bool create)
 {
 	struct cowlab_pages *p, *fresh;
 
 	p = xa_load(&cowlab_by_tgid, tgid);
-	if (p)
+	if (p || !create)
 		return p;
 	fresh = kzalloc(sizeof(*fresh), GFP_NOWAIT | __GFP_NOWARN);
 	if (!fresh)
@@ -164,15 +176,19 @@ static struct cowlab_pages *cowlab_pages_of(pid_t tgid)
 
 NOKPROBE_SYMBOL(cowlab_pages_of);
 
-/* The block of @p at @idx, created if need be and allowed.  Never sleeps. */
+/*
+ * The block of @p at @idx, created if need be, @create and allowed.  Never
+ * sleeps.
+ */
 static struct cowlab_page_block *cowlab_block_of(struct cowlab_pages *p,
-						 unsigned long idx)
+						 unsigned long idx,
+						 bool create)
 {
 	struct cowlab_page_block *b, *fresh;
 	void *old = NULL;
 
 	b = xa_load(&p->blocks, idx);
-	if (b)
+	if (b || !create)
 		return b;
 	if (atomic_long_read(&cowlab_blocks) >= READ_ONCE(cowlab_blocks_max))
 		return NULL;
@@ -205,12 +221,14 @@ NOKPROBE_SYMBOL(cowlab_block_of);
  * zeroes it when it may be stale: cowlab_stats_invalidate()).  Called from
  * the fault probes with the lock of the PTE table mapping @addr held:
  * never sleeps, and no other fault updates the same block meanwhile.  The
- * tables cannot be freed under us: they go through call_rcu(), and we run
- * with preemption off.
+ * tables cannot be freed under us: they go after a grace period, and we
+ * run with preemption off.
  */
 void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
 			   unsigned long addr, enum cowlab_event ev)
 {
+	/* In NMI context (a breakpoint kprobe): no locks, no allocation. */
+	bool create = !in_nmi();
 	unsigned long idx = cowlab_block_index(addr);
 	union cowlab_rec *r;
 	u32 old;
@@ -219,11 +237,11 @@ void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
 	if (ev > COWLAB_EV_UNSHARE)
 		return;
 	if (!h->pages) {
-		h->pages = cowlab_pages_of(tgid);
+		h->pages = cowlab_pages_of(tgid, create);
 		h->block = NULL;
 	}
 	if (h->pages && (!h->block || h->idx != idx)) {
-		h->block = cowlab_block_of(h->pages, idx);
+		h->block = cowlab_block_of(h->pages, idx, create);
 		h->idx = idx;
 	}
 	if (!h->block) {
@@ -286,11 +304,17 @@ out:
 
 NOKPROBE_SYMBOL(cowlab_pages_zap);
 
-/* Drop the records of @tgid, if any. */
+/*
+ * Drop the records of @tgid, if any.  The fault path may remember them
+ * (struct cowlab_pages_hot): it is told to forget before the free is
+ * queued, so that a fault that still trusts them started before the grace
+ * period the free waits for.
+ */
 void cowlab_pages_forget(pid_t tgid)
 {
 	struct cowlab_pages *p = xa_erase(&cowlab_by_tgid, tgid);
 
+	cowlab_stats_invalidate();
 	if (!p)
 		return;
 	xa_lock(&p->blocks);
@@ -394,11 +418,24 @@ void cowlab_pages_forget_all(void)
 	atomic_long_set(&cowlab_pages_dropped, 0);
 }
 
-/* At most @max_pages records, in whole blocks. */
+/*
+ * At most @max_pages records, in whole blocks.  May be called again (the
+ * KUnit suites run before the module's init on 6.1, and call it).
+ */
 int cowlab_pages_init(unsigned long max_pages)
 {
 	cowlab_blocks_max = DIV_ROUND_UP(max_pages, COWLAB_BLOCK_PAGES);
-	return 0;
+	if (!cowlab_pages_wq)
+		cowlab_pages_wq = alloc_workqueue("cowlab_pages", 0, 0);
+	return cowlab_pages_wq ? 0 : -ENOMEM;
+}
+
+/* Wait until every table already dropped is freed. */
+void cowlab_pages_sync(void)
+{
+	rcu_barrier();
+	if (cowlab_pages_wq)
+		flush_workqueue(cowlab_pages_wq);
 }
 
 /* Called once no probe or reader can reach the records. */
@@ -406,7 +443,10 @@ void cowlab_pages_exit(void)
 {
 	cowlab_pages_forget_all();
 	xa_destroy(&cowlab_by_tgid);
-	rcu_barrier();
+	cowlab_pages_sync();
+	if (cowlab_pages_wq)
+		destroy_workqueue(cowlab_pages_wq);
+	cowlab_pages_wq = NULL;
 }
 
 #ifdef CONFIG_COWLAB_KUNIT_TEST

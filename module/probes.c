@@ -12,8 +12,14 @@
  *                       that holds wp_page_copy()'s body: wp_page_copy()
  *                       itself on 6.1, do_wp_page() on 6.12, where it is
  *                       inlined (cowlab_copy_site_init()).
- *   wp_page_reuse()     the page is made writable in place (private
- *                       mappings only: shared ones never copy).
+ *   ptep_set_access_flags()
+ *                       called by wp_page_reuse() (dirty = 1), told apart
+ *                       the same way: the page is made writable in place
+ *                       (private mappings only: shared ones never copy).
+ * Both are ftrace-based kprobes on Debian's kernels: their handlers run in
+ * normal context, so they may take cowlab's locks.  (A breakpoint kprobe's
+ * handler runs in NMI context: cowlab_stats_count() then only counts what
+ * needs no lock.)
  * One probe per event keeps the cost of a COW fault low (make bench).
  *
  * An unshare (FAULT_FLAG_UNSHARE) copies like a write but is asked for by
@@ -42,6 +48,7 @@
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include "cowlab.h"
 #include "compat.h"
@@ -74,8 +81,29 @@ enum cowlab_event cowlab_classify(enum cowlab_fault_kind kind,
 
 NOKPROBE_SYMBOL(cowlab_classify);
 
-/* Where wp_page_copy()'s body lies: [start, start + len). */
-static unsigned long cowlab_copy_start, cowlab_copy_len;
+/*
+ * A function that holds another's body, which may be inlined in it: where
+ * a probed callee returns to when called from there.
+ */
+struct cowlab_site {
+	const char *names[2];	/* the inner function, else the outer one */
+	unsigned long start, len;
+};
+
+static struct cowlab_site cowlab_copy_site = {
+	.names = { "wp_page_copy", "do_wp_page" },
+};
+
+static struct cowlab_site cowlab_reuse_site = {
+	.names = { "wp_page_reuse", "do_wp_page" },
+};
+
+static bool cowlab_site_has(const struct cowlab_site *site, unsigned long ip)
+{
+	return ip - site->start < site->len;
+}
+
+NOKPROBE_SYMBOL(cowlab_site_has);
 
 /* Unshare windows open right now, in all tasks. */
 static atomic_t cowlab_unshare_windows = ATOMIC_INIT(0);
@@ -88,7 +116,7 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 	pte_t *ptep = (pte_t *)cowlab_arg(regs, 2);
 	unsigned int flags = COWLAB_F_COPIED;
 
-	if (cowlab_return_address(regs) - cowlab_copy_start >= cowlab_copy_len)
+	if (!cowlab_site_has(&cowlab_copy_site, cowlab_return_address(regs)))
 		return 0;
 	if (atomic_read(&cowlab_unshare_windows) &&
 	    cowlab_inflight_mine(COWLAB_FAULT_UNSHARE))
@@ -102,20 +130,29 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(cowlab_clear_flush_pre);
 
-/* wp_page_reuse(vmf, ...): also reached for shared mappings. */
-static int cowlab_reuse_pre(struct kprobe *p, struct pt_regs *regs)
+/*
+ * ptep_set_access_flags(vma, address, ptep, entry, dirty): wp_page_reuse()
+ * makes the PTE writable in place with it (dirty = 1).  Its other callers
+ * (spurious faults, pfn inserts, the copy path's fallback with dirty = 0)
+ * are told apart as for ptep_clear_flush(); shared mappings never copy.
+ * wp_page_reuse() itself is not probed: it has no ftrace entry, and a
+ * breakpoint kprobe's handler runs in NMI context, where cowlab's locks
+ * may not be taken.
+ */
+static int cowlab_access_flags_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct vm_fault *vmf = (struct vm_fault *)cowlab_arg(regs, 0);
-	struct vm_area_struct *vma = vmf->vma;
+	struct vm_area_struct *vma = (struct vm_area_struct *)cowlab_arg(regs, 0);
+	unsigned long address = cowlab_arg(regs, 1);
 
-	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
+	if (!cowlab_site_has(&cowlab_reuse_site, cowlab_return_address(regs)) ||
+	    cowlab_arg(regs, 4) != 1 ||
+	    (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
 		return 0;
-	cowlab_stats_count(vma->vm_mm, vmf->address & PAGE_MASK,
-			   COWLAB_EV_WP_REUSE);
+	cowlab_stats_count(vma->vm_mm, address & PAGE_MASK, COWLAB_EV_WP_REUSE);
 	return 0;
 }
 
-NOKPROBE_SYMBOL(cowlab_reuse_pre);
+NOKPROBE_SYMBOL(cowlab_access_flags_pre);
 
 /* Open an unshare window for current in @ri; false if none is free. */
 static bool cowlab_unshare_window(struct kretprobe_instance *ri)
@@ -241,8 +278,8 @@ static struct cowlab_probe cowlab_probes[] = {
 		.pre = cowlab_clear_flush_pre,
 		.needed_by = EV(COW_COPY) | EV(COW_ZERO) | EV(UNSHARE),
 	}, {
-		.symbol = "wp_page_reuse",
-		.pre = cowlab_reuse_pre,
+		.symbol = "ptep_set_access_flags",
+		.pre = cowlab_access_flags_pre,
 		.needed_by = EV(WP_REUSE),
 	}, {
 		.symbol = "__get_user_pages",
@@ -343,22 +380,23 @@ void cowlab_probes_show(struct seq_file *m)
 }
 
 /*
- * Find the function that holds wp_page_copy()'s body, where the
- * ptep_clear_flush() of a COW copy is called from: wp_page_copy() if the
- * compiler kept it out of line (6.1), else do_wp_page() (6.12).  A kprobe
- * registered disabled resolves the name without patching any text;
- * sprint_symbol() gives the function's size.
+ * Find where @site's inner function lies: the function itself if the
+ * compiler kept it out of line, else the one it is inlined in (6.12 inlines
+ * wp_page_copy() in do_wp_page()).  A kprobe registered disabled resolves
+ * a name without patching any text; sprint_symbol() gives the size.
  */
-static int cowlab_copy_site_init(void)
+static int cowlab_site_init(struct cowlab_site *site)
 {
-	static const char *const sites[] = { "wp_page_copy", "do_wp_page" };
-	char buf[KSYM_SYMBOL_LEN];
 	unsigned long off, size;
 	unsigned int i;
+	char *buf;
 
-	for (i = 0; i < ARRAY_SIZE(sites); i++) {
+	buf = kmalloc(KSYM_SYMBOL_LEN, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(site->names); i++) {
 		struct kprobe kp = {
-			.symbol_name = sites[i],
+			.symbol_name = site->names[i],
 			.flags = KPROBE_FLAG_DISABLED,
 		};
 		unsigned long addr;
@@ -373,13 +411,15 @@ static int cowlab_copy_site_init(void)
 		if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2 ||
 		    off > addr || !size)
 			continue;
-		cowlab_copy_start = addr - off;
-		cowlab_copy_len = size;
-		pr_info("COW copies are called from %s (%lu bytes)\n",
-			sites[i], size);
+		site->start = addr - off;
+		site->len = size;
+		pr_info("%s() found in %s (%lu bytes)\n", site->names[0],
+			site->names[i], size);
+		kfree(buf);
 		return 0;
 	}
-	pr_err("neither wp_page_copy nor do_wp_page found: COW copies are not counted\n");
+	kfree(buf);
+	pr_err("neither %s nor %s found\n", site->names[0], site->names[1]);
 	return -ENOENT;
 }
 
@@ -390,15 +430,20 @@ static int cowlab_copy_site_init(void)
 int cowlab_probes_init(void)
 {
 	unsigned int i, ev, available = 0;
-	int copy_site;
+	int copy_site, reuse_site;
 
-	copy_site = cowlab_copy_site_init();
+	copy_site = cowlab_site_init(&cowlab_copy_site);
+	reuse_site = cowlab_site_init(&cowlab_reuse_site);
 	for (i = 0; i < ARRAY_SIZE(cowlab_probes); i++) {
 		struct cowlab_probe *p = &cowlab_probes[i];
 
-		/* Without the copy site, the ptep_clear_flush() probe is blind. */
+		/* Without its call site, a probe cannot tell its callers apart. */
 		if (p->pre == cowlab_clear_flush_pre && copy_site) {
 			p->error = copy_site;
+			continue;
+		}
+		if (p->pre == cowlab_access_flags_pre && reuse_site) {
+			p->error = reuse_site;
 			continue;
 		}
 		p->error = cowlab_probe_register(p);

@@ -18,6 +18,7 @@
 #define pr_fmt(fmt) "cowlab: " fmt
 
 #include <linux/atomic.h>
+#include <linux/hardirq.h>
 #include <linux/hash.h>
 #include <linux/kprobes.h>
 #include <linux/list.h>
@@ -297,10 +298,14 @@ struct cowlab_hot {
 static DEFINE_PER_CPU(struct cowlab_hot, cowlab_hot);
 static atomic_long_t cowlab_gen = ATOMIC_LONG_INIT(1);
 
-/* Forget what the fault path remembers, on every CPU. */
+/*
+ * Forget what the fault path remembers, on every CPU.  cowlab_pages_forget()
+ * calls it (exit, exec, reset); a full barrier, so that a fault that reads
+ * the new generation also sees what was changed before.
+ */
 void cowlab_stats_invalidate(void)
 {
-	atomic_long_inc(&cowlab_gen);
+	atomic_long_inc_return(&cowlab_gen);
 }
 
 /*
@@ -349,10 +354,15 @@ NOKPROBE_SYMBOL(cowlab_hot_fill);
 void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
 			enum cowlab_event ev)
 {
-	unsigned long gen = atomic_long_read(&cowlab_gen);
+	unsigned long gen = atomic_long_read_acquire(&cowlab_gen);
 	struct cowlab_hot *h = get_cpu_ptr(&cowlab_hot);
 
 	if (h->mm != mm || h->gen != gen) {
+		/* NMI context (a breakpoint kprobe): the fill takes locks. */
+		if (in_nmi()) {
+			atomic_long_inc(&cowlab_events_dropped);
+			goto out;
+		}
 		if (!cowlab_hot_fill(h, mm, gen))
 			goto out;
 	}
@@ -409,7 +419,6 @@ void cowlab_stats_task_exit(struct task_struct *t)
 		return;
 	/* Its address space is gone, and with it what the records describe. */
 	cowlab_pages_forget(t->tgid);
-	cowlab_stats_invalidate();
 	p = cowlab_get(t->tgid, NULL, 0);
 	if (!p)
 		return;
@@ -428,7 +437,6 @@ void cowlab_stats_exec(struct task_struct *t)
 	struct cowlab_proc *p;
 
 	cowlab_pages_forget(t->tgid);
-	cowlab_stats_invalidate();
 	p = cowlab_get(t->tgid, NULL, 0);
 	if (!p)
 		return;
@@ -460,7 +468,6 @@ int cowlab_stats_reset(pid_t tgid)
 		cowlab_zero(p);
 		cowlab_put(tgid);
 		cowlab_pages_forget(tgid);
-		cowlab_stats_invalidate();
 		return 0;
 	}
 	cowlab_pages_forget_all();

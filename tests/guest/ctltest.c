@@ -182,7 +182,7 @@ static void test_probes_stats(void)
 {
 	/* break_ksm() is probed from 6.2, where its faults unshare: last. */
 	static const char *const probes[] = {
-		"ptep_clear_flush", "wp_page_reuse", "__get_user_pages",
+		"ptep_clear_flush", "ptep_set_access_flags", "__get_user_pages",
 		"do_huge_pmd_wp_page", "pmdp_set_access_flags",
 		"unmap_page_range", "break_ksm",
 	};

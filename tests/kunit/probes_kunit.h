@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * KUnit tests for module/probes.c: how a fault's flags become an event
- * class.  Included at the end of probes.c when built with COWLAB_KUNIT=1,
- * so that static functions are in reach (like mm/damon/tests/).
+ * class, and the windows in flight that the probes open and look up
+ * (module/inflight.c, whose interface the probes are the only users of).
+ * Included at the end of probes.c when built with COWLAB_KUNIT=1, so that
+ * static functions are in reach (like mm/damon/tests/).
  */
 #ifndef COWLAB_PROBES_KUNIT_H
 #define COWLAB_PROBES_KUNIT_H
@@ -122,9 +124,135 @@ static void cowlab_classify_all_flag_combinations(struct kunit *test)
 	}
 }
 
+/* ---- windows in flight (inflight.c), for the test's own task ---- */
+
+/*
+ * Close @f's window if it was opened.  The tests only use EXPECT after a
+ * push, so that every window is closed before the test's faults go: a
+ * slot left behind would point into freed memory.
+ */
+static void cowlab_kunit_pop(struct cowlab_fault *f)
+{
+	if (!f->slot)
+		return;
+	cowlab_inflight_pop(f);
+	f->slot = NULL;
+}
+
+/* A task with no window open has none of either kind. */
+static void cowlab_inflight_none(struct kunit *test)
+{
+	struct mm_struct *mm = kunit_kzalloc(test, sizeof(*mm), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PTE));
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm,
+						     0x200000,
+						     COWLAB_F_REUSED));
+}
+
+/*
+ * A THP fault inside a GUP call: the task owns two slots, an unshare
+ * window and a PMD window.  The PMD probe finds its fault past the unshare
+ * window, each kind is answered for, and closing either window leaves the
+ * other one found.
+ */
+static void cowlab_inflight_pmd_inside_unshare(struct kunit *test)
+{
+	struct cowlab_fault *gup, *thp, *thp2;
+	struct mm_struct *mm, *mm2;
+
+	mm = kunit_kzalloc(test, sizeof(*mm), GFP_KERNEL);
+	mm2 = kunit_kzalloc(test, sizeof(*mm2), GFP_KERNEL);
+	gup = kunit_kzalloc(test, 3 * sizeof(*gup), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	KUNIT_ASSERT_NOT_NULL(test, mm2);
+	KUNIT_ASSERT_NOT_NULL(test, gup);
+	thp = gup + 1;
+	thp2 = gup + 2;
+	gup->kind = COWLAB_FAULT_UNSHARE;
+	thp->kind = COWLAB_FAULT_PMD;
+	thp->mm = mm;
+	thp->address = 0x200000;
+	thp->flags = COWLAB_F_ANON_THP;
+	thp2->kind = COWLAB_FAULT_PMD;
+	thp2->mm = mm2;
+	thp2->address = 0x600000;
+
+	/* The GUP call opens its window: no PMD fault to mark yet. */
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_push(gup));
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm,
+						     0x200000,
+						     COWLAB_F_REUSED));
+	KUNIT_EXPECT_EQ(test, gup->flags, 0);
+
+	/* The THP fault inside it: a second slot. */
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_push(thp));
+	KUNIT_EXPECT_NOT_NULL(test, thp->slot);
+	KUNIT_EXPECT_PTR_NE(test, thp->slot, gup->slot);
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PTE));
+	KUNIT_EXPECT_PTR_EQ(test,
+			    cowlab_inflight_mark(COWLAB_FAULT_PMD, mm, 0x200000,
+						 COWLAB_F_REUSED), thp);
+	KUNIT_EXPECT_EQ(test, thp->flags, COWLAB_F_ANON_THP | COWLAB_F_REUSED);
+	KUNIT_EXPECT_EQ(test, gup->flags, 0);
+	/* Another mm, another address, another kind: not this fault. */
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm2,
+						     0x200000,
+						     COWLAB_F_FALLBACK));
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm,
+						     0x400000,
+						     COWLAB_F_FALLBACK));
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PTE, mm,
+						     0x200000,
+						     COWLAB_F_COPIED));
+	KUNIT_EXPECT_EQ(test, thp->flags, COWLAB_F_ANON_THP | COWLAB_F_REUSED);
+	KUNIT_EXPECT_EQ(test, gup->flags, 0);
+
+	/* The THP fault returns: the GUP window is still open. */
+	cowlab_kunit_pop(thp);
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm,
+						     0x200000,
+						     COWLAB_F_FALLBACK));
+	KUNIT_EXPECT_EQ(test, thp->flags, COWLAB_F_ANON_THP | COWLAB_F_REUSED);
+
+	/* Another THP fault; this time the GUP window closes first. */
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_push(thp2));
+	KUNIT_EXPECT_PTR_EQ(test,
+			    cowlab_inflight_mark(COWLAB_FAULT_PMD, mm2, 0x600000,
+						 COWLAB_F_REUSED), thp2);
+	cowlab_kunit_pop(gup);
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
+	KUNIT_EXPECT_PTR_EQ(test,
+			    cowlab_inflight_mark(COWLAB_FAULT_PMD, mm2, 0x600000,
+						 COWLAB_F_FALLBACK), thp2);
+	KUNIT_EXPECT_EQ(test, thp2->flags, COWLAB_F_REUSED | COWLAB_F_FALLBACK);
+	cowlab_kunit_pop(thp2);
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm2,
+						     0x600000,
+						     COWLAB_F_REUSED));
+	/* Whatever failed above, no window is left open. */
+	cowlab_kunit_pop(gup);
+	cowlab_kunit_pop(thp);
+	cowlab_kunit_pop(thp2);
+}
+
 static struct kunit_case cowlab_classify_test_cases[] = {
 	KUNIT_CASE_PARAM(cowlab_classify_flag_table, cowlab_classify_gen_params),
 	KUNIT_CASE(cowlab_classify_all_flag_combinations),
+	KUNIT_CASE(cowlab_inflight_none),
+	KUNIT_CASE(cowlab_inflight_pmd_inside_unshare),
 	{}
 };
 

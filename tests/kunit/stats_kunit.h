@@ -11,6 +11,12 @@
  * module's suites before the module's init on 6.1 and after it on 6.12: in
  * the second case the suite stops the probes and tracepoints first, and
  * starts them again with a fresh table when it ends.
+ *
+ * cowlab_stats_count() remembers, per CPU, the last mm it counted for,
+ * until cowlab_stats_invalidate(): each test starts and ends with it, since
+ * a test's fake mm may land where an earlier test's was, and a test that
+ * gives an mm another owner between two counts calls it in between (in
+ * the kernel, that change happens at an exit, which calls it).
  */
 #ifndef COWLAB_STATS_KUNIT_H
 #define COWLAB_STATS_KUNIT_H
@@ -21,6 +27,8 @@
 
 #define COWLAB_KUNIT_TGID(n)	(PID_MAX_LIMIT + 1 + (n))
 #define COWLAB_KUNIT_NTASKS	32
+/* Page records for the tests when the module has not set max_pages yet. */
+#define COWLAB_KUNIT_MAX_PAGES	(1024UL * 1024)
 
 static struct {
 	bool live;			/* the module was counting */
@@ -36,23 +44,32 @@ static void cowlab_stats_kunit_zero_globals(void)
 	atomic_long_set(&cowlab_unattributed, 0);
 }
 
+/*
+ * Not live, the module has not set the page records' cap yet: give the
+ * tests room, and take it back after (the module's init sets it).
+ */
 static int cowlab_stats_kunit_suite_init(struct kunit_suite *suite)
 {
 	cowlab_stats_kunit_saved.live = cowlab_pool;
 	if (!cowlab_stats_kunit_saved.live)
-		return 0;
+		return cowlab_pages_init(COWLAB_KUNIT_MAX_PAGES);
 	cowlab_stats_kunit_saved.pool_size = cowlab_pool_size;
 	cowlab_probes_exit();
 	cowlab_tracepoints_exit();
 	cowlab_stats_exit();
+	/* What the fault path remembers points into the freed table. */
+	cowlab_stats_invalidate();
 	return 0;
 }
 
 static void cowlab_stats_kunit_suite_exit(struct kunit_suite *suite)
 {
 	cowlab_stats_kunit_zero_globals();
-	if (!cowlab_stats_kunit_saved.live)
+	cowlab_stats_invalidate();
+	if (!cowlab_stats_kunit_saved.live) {
+		cowlab_pages_init(0);
 		return;
+	}
 	if (cowlab_stats_init(cowlab_stats_kunit_saved.pool_size) ||
 	    cowlab_tracepoints_init() || cowlab_probes_init())
 		pr_err("KUnit: could not start counting again\n");
@@ -65,6 +82,7 @@ static void cowlab_stats_kunit_exit(struct kunit *test)
 
 	if (cowlab_pool)
 		cowlab_stats_exit();
+	cowlab_stats_invalidate();
 	for (i = 0; i < COWLAB_KUNIT_NTASKS; i++)
 		cowlab_pages_forget(COWLAB_KUNIT_TGID(i));
 	cowlab_stats_kunit_zero_globals();
@@ -73,6 +91,7 @@ static void cowlab_stats_kunit_exit(struct kunit *test)
 static void cowlab_kunit_table(struct kunit *test, unsigned int size)
 {
 	cowlab_stats_kunit_zero_globals();
+	cowlab_stats_invalidate();
 	KUNIT_ASSERT_EQ(test, cowlab_stats_init(size), 0);
 }
 
@@ -129,21 +148,54 @@ static unsigned int cowlab_kunit_ntracked(void)
 	return totals.tracked;
 }
 
-/*
- * Count @n write-protect reuses in an mm owned by @owner (NULL: no owner).
- * Reuses, because other classes read the page tables of the mm.
- */
-static void cowlab_kunit_count(struct kunit *test, struct task_struct *owner,
-			       unsigned int n)
+/* Make @owner (NULL: none) the owner of @mm. */
+static void cowlab_kunit_set_owner(struct mm_struct *mm,
+				   struct task_struct *owner)
+{
+#ifdef CONFIG_MEMCG
+	rcu_assign_pointer(mm->owner, owner);
+#endif
+}
+
+/* A fake mm, owned by @owner: all that stats.c reads of an mm. */
+static struct mm_struct *cowlab_kunit_mm(struct kunit *test,
+					 struct task_struct *owner)
 {
 	struct mm_struct *mm = kunit_kzalloc(test, sizeof(*mm), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mm);
-#ifdef CONFIG_MEMCG
-	RCU_INIT_POINTER(mm->owner, owner);
-#endif
+	cowlab_kunit_set_owner(mm, owner);
+	return mm;
+}
+
+/* Count @n write-protect reuses in a new mm owned by @owner (NULL: none). */
+static void cowlab_kunit_count(struct kunit *test, struct task_struct *owner,
+			       unsigned int n)
+{
+	struct mm_struct *mm = cowlab_kunit_mm(test, owner);
+
 	while (n--)
-		cowlab_stats_count(mm, 0x400000, COWLAB_EV_WP_REUSE, 0);
+		cowlab_stats_count(mm, 0x400000, COWLAB_EV_WP_REUSE);
+}
+
+/* @tgid's page record at @addr, 0 for none. */
+static u32 cowlab_kunit_rec_at(pid_t tgid, unsigned long addr)
+{
+	struct cowlab_pages_cursor cur = { .pages = cowlab_pages_get(tgid) };
+	u32 all = cowlab_pages_rec(&cur, addr);
+
+	cowlab_pages_release(cur.pages);
+	return all;
+}
+
+static unsigned int cowlab_kunit_events(struct task_struct *t,
+					enum cowlab_event ev)
+{
+	struct cowlab_proc_snap snap;
+
+	if (!cowlab_kunit_find(t->tgid, &snap))
+		return UINT_MAX;
+	return snap.events[ev];
 }
 
 static void cowlab_kunit_need_owner(struct kunit *test)
@@ -315,6 +367,256 @@ static void cowlab_stats_reset_one_and_all(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, snap.events[COWLAB_EV_WP_REUSE], 0U);
 	KUNIT_EXPECT_FALSE(test, cowlab_kunit_tracked(b));
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_ntracked(), 1U);
+}
+
+/*
+ * Each class counts for the mm's owner, and the 4 KiB ones note their page
+ * in its records, at exactly that page; the THP ones note none.
+ */
+static void cowlab_stats_count_notes_pages(struct kunit *test)
+{
+	unsigned long a = 0x7f0000200000UL, huge = 0x7f0000600000UL;
+	struct task_struct *parent, *owner;
+	struct cowlab_page_rec rec;
+	struct mm_struct *mm;
+	u32 all;
+
+	cowlab_kunit_need_owner(test);
+	cowlab_kunit_table(test, 16);
+	parent = cowlab_kunit_task(test, 0, NULL);
+	owner = cowlab_kunit_task(test, 1, parent);
+	mm = cowlab_kunit_mm(test, owner);
+	cowlab_stats_count(mm, a, COWLAB_EV_COW_COPY);
+	cowlab_stats_count(mm, a, COWLAB_EV_WP_REUSE);
+	cowlab_stats_count(mm, a + PAGE_SIZE, COWLAB_EV_COW_ZERO);
+	cowlab_stats_count(mm, a + 2 * PAGE_SIZE, COWLAB_EV_UNSHARE);
+	cowlab_stats_count(mm, huge, COWLAB_EV_THP_REUSE);
+	cowlab_stats_count(mm, huge, COWLAB_EV_THP_SPLIT);
+
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(owner, COWLAB_EV_COW_COPY), 1U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(owner, COWLAB_EV_COW_ZERO), 1U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(owner, COWLAB_EV_WP_REUSE), 1U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(owner, COWLAB_EV_UNSHARE), 1U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(owner, COWLAB_EV_THP_REUSE),
+			1U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(owner, COWLAB_EV_THP_SPLIT),
+			1U);
+
+	cowlab_rec_decode(cowlab_kunit_rec_at(owner->tgid, a), &rec);
+	KUNIT_EXPECT_TRUE(test, rec.copied);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_COW_COPY], 1U);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_COW_ZERO], 0U);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_WP_REUSE], 1U);
+	cowlab_rec_decode(cowlab_kunit_rec_at(owner->tgid, a + PAGE_SIZE),
+			  &rec);
+	KUNIT_EXPECT_TRUE(test, rec.copied);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_COW_COPY], 0U);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_COW_ZERO], 1U);
+	all = cowlab_kunit_rec_at(owner->tgid, a + 2 * PAGE_SIZE);
+	KUNIT_EXPECT_NE(test, all, 0U);
+	cowlab_rec_decode(all, &rec);
+	KUNIT_EXPECT_TRUE(test, rec.copied);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_COW_COPY], 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(owner->tgid,
+						  a + 3 * PAGE_SIZE), 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(owner->tgid, a - PAGE_SIZE),
+			0U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(owner->tgid, huge), 0U);
+	/* Nothing for anyone else. */
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(parent->tgid, a), 0U);
+}
+
+/* Unmapping drops the page records of the range, for the mm's owner. */
+static void cowlab_stats_zap_drops_records(struct kunit *test)
+{
+	unsigned long a = 0x7f0000200000UL, pg = PAGE_SIZE;
+	struct task_struct *parent, *owner, *kthread;
+	struct cowlab_page_rec rec;
+	struct mm_struct *mm;
+	struct cowlab_pages *p;
+
+	cowlab_kunit_need_owner(test);
+	cowlab_kunit_table(test, 16);
+	parent = cowlab_kunit_task(test, 0, NULL);
+	owner = cowlab_kunit_task(test, 1, parent);
+	kthread = cowlab_kunit_task(test, 2, parent);
+	kthread->flags |= PF_KTHREAD;
+	mm = cowlab_kunit_mm(test, owner);
+	cowlab_stats_count(mm, a, COWLAB_EV_COW_COPY);
+	cowlab_stats_count(mm, a + pg, COWLAB_EV_COW_COPY);
+	cowlab_stats_count(mm, a + 2 * pg, COWLAB_EV_COW_COPY);
+	cowlab_stats_count(mm, a + PMD_SIZE, COWLAB_EV_COW_COPY);
+
+	cowlab_stats_zap(mm, a + pg, a + 2 * pg);
+	KUNIT_EXPECT_NE(test, cowlab_kunit_rec_at(owner->tgid, a), 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(owner->tgid, a + pg), 0U);
+	KUNIT_EXPECT_NE(test, cowlab_kunit_rec_at(owner->tgid, a + 2 * pg), 0U);
+	cowlab_stats_zap(mm, a + 2 * pg, a + PMD_SIZE + pg);
+	KUNIT_EXPECT_NE(test, cowlab_kunit_rec_at(owner->tgid, a), 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(owner->tgid, a + 2 * pg), 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(owner->tgid, a + PMD_SIZE),
+			0U);
+
+	/* No owner (the mm at exit), or a kernel thread: no records found. */
+	cowlab_kunit_set_owner(mm, NULL);
+	cowlab_stats_zap(mm, 0, ULONG_MAX);
+	cowlab_kunit_set_owner(mm, kthread);
+	cowlab_stats_zap(mm, 0, ULONG_MAX);
+	KUNIT_EXPECT_NE(test, cowlab_kunit_rec_at(owner->tgid, a), 0U);
+
+	/* An owner with no records: none made for it. */
+	cowlab_kunit_set_owner(mm, parent);
+	cowlab_stats_zap(mm, 0, ULONG_MAX);
+	p = cowlab_pages_get(parent->tgid);
+	KUNIT_EXPECT_NULL(test, p);
+	cowlab_pages_release(p);
+
+	cowlab_kunit_set_owner(mm, owner);
+	cowlab_stats_zap(mm, 0, ULONG_MAX);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(owner->tgid, a), 0U);
+	/* A new event there is a new page: not copied by the earlier ones. */
+	cowlab_stats_count(mm, a + pg, COWLAB_EV_WP_REUSE);
+	cowlab_rec_decode(cowlab_kunit_rec_at(owner->tgid, a + pg), &rec);
+	KUNIT_EXPECT_FALSE(test, rec.copied);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_COW_COPY], 0U);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_WP_REUSE], 1U);
+	/* The counters are the process's history: they stay. */
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(owner, COWLAB_EV_COW_COPY), 4U);
+}
+
+/*
+ * The fault path remembers the last mm it counted for, per CPU: a second
+ * count on the same CPU goes where the first went, without looking the
+ * owner up, until cowlab_stats_invalidate() or an exit anywhere.
+ */
+static void cowlab_stats_count_remembers_owner(struct kunit *test)
+{
+	struct task_struct *parent, *a, *b, *other;
+	unsigned long addr = 0x400000;
+	struct cowlab_hot *h;
+	long gen;
+	struct mm_struct *mm;
+	struct cowlab_page_rec rec;
+	bool same_mm, same_gen;
+	pid_t tgid;
+
+	cowlab_kunit_need_owner(test);
+	cowlab_kunit_table(test, 16);
+	parent = cowlab_kunit_task(test, 0, NULL);
+	a = cowlab_kunit_task(test, 1, parent);
+	b = cowlab_kunit_task(test, 2, parent);
+	other = cowlab_kunit_task(test, 3, parent);
+	cowlab_stats_fork(parent, other);
+	mm = cowlab_kunit_mm(test, a);
+
+	/* One CPU throughout, as in a fault. */
+	preempt_disable();
+	cowlab_stats_count(mm, addr, COWLAB_EV_WP_REUSE);
+	h = this_cpu_ptr(&cowlab_hot);
+	same_mm = h->mm == mm;
+	gen = atomic_long_read(&cowlab_gen);
+	same_gen = h->gen == (unsigned long)gen;
+	tgid = h->tgid;
+	cowlab_kunit_set_owner(mm, b);
+	cowlab_stats_count(mm, addr, COWLAB_EV_WP_REUSE);
+	preempt_enable();
+	KUNIT_EXPECT_TRUE(test, same_mm);
+	KUNIT_EXPECT_TRUE(test, same_gen);
+	KUNIT_EXPECT_EQ(test, tgid, a->tgid);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(a, COWLAB_EV_WP_REUSE), 2U);
+	KUNIT_EXPECT_FALSE(test, cowlab_kunit_tracked(b));
+	cowlab_rec_decode(cowlab_kunit_rec_at(a->tgid, addr), &rec);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_WP_REUSE], 2U);
+
+	/* Invalidated: the next count, on any CPU, looks the owner up. */
+	cowlab_stats_invalidate();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&cowlab_gen), gen + 1);
+	cowlab_stats_count(mm, addr, COWLAB_EV_WP_REUSE);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(a, COWLAB_EV_WP_REUSE), 2U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(b, COWLAB_EV_WP_REUSE), 1U);
+	cowlab_rec_decode(cowlab_kunit_rec_at(b->tgid, addr), &rec);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_WP_REUSE], 1U);
+	KUNIT_EXPECT_FALSE(test, rec.copied);
+
+	/* The owner changes back at the exit of another process. */
+	cowlab_kunit_set_owner(mm, a);
+	cowlab_kunit_exit_task(other);
+	cowlab_stats_count(mm, addr, COWLAB_EV_COW_COPY);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(a, COWLAB_EV_COW_COPY), 1U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(b, COWLAB_EV_COW_COPY), 0U);
+	cowlab_rec_decode(cowlab_kunit_rec_at(a->tgid, addr), &rec);
+	KUNIT_EXPECT_TRUE(test, rec.copied);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_COW_COPY], 1U);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_WP_REUSE], 2U);
+}
+
+/* Exit (of the last thread), exec and reset forget what CPUs remember. */
+static void cowlab_stats_invalidate_on_exit_exec_reset(struct kunit *test)
+{
+	struct task_struct *parent, *child;
+	long gen;
+
+	cowlab_kunit_table(test, 16);
+	parent = cowlab_kunit_task(test, 0, NULL);
+	child = cowlab_kunit_task(test, 1, parent);
+	cowlab_stats_fork(parent, child);
+	gen = atomic_long_read(&cowlab_gen);
+	cowlab_stats_fork(parent, cowlab_kunit_task(test, 2, parent));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&cowlab_gen), gen);
+	cowlab_stats_exec(child);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&cowlab_gen), gen + 1);
+	KUNIT_EXPECT_EQ(test, cowlab_stats_reset(child->tgid), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&cowlab_gen), gen + 2);
+	KUNIT_EXPECT_EQ(test, cowlab_stats_reset(0), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&cowlab_gen), gen + 3);
+	cowlab_kunit_exit_task(child);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&cowlab_gen), gen + 4);
+}
+
+/*
+ * Reset and exec drop a process's records; the next event, even on a CPU
+ * that remembers the process, starts a fresh record in a fresh table.
+ */
+static void cowlab_stats_records_restart(struct kunit *test)
+{
+	struct task_struct *parent, *owner;
+	unsigned long addr = 0x400000;
+	struct cowlab_page_rec rec;
+	struct mm_struct *mm;
+	u32 after_reset, after_exec;
+	int ret;
+
+	cowlab_kunit_need_owner(test);
+	cowlab_kunit_table(test, 16);
+	parent = cowlab_kunit_task(test, 0, NULL);
+	owner = cowlab_kunit_task(test, 1, parent);
+	cowlab_stats_fork(parent, owner);
+	mm = cowlab_kunit_mm(test, owner);
+
+	preempt_disable();
+	cowlab_stats_count(mm, addr, COWLAB_EV_COW_COPY);
+	cowlab_stats_count(mm, addr, COWLAB_EV_COW_COPY);
+	ret = cowlab_stats_reset(owner->tgid);
+	cowlab_stats_count(mm, addr, COWLAB_EV_WP_REUSE);
+	after_reset = cowlab_kunit_rec_at(owner->tgid, addr);
+	cowlab_stats_exec(owner);
+	cowlab_stats_count(mm, addr + PAGE_SIZE, COWLAB_EV_COW_ZERO);
+	after_exec = cowlab_kunit_rec_at(owner->tgid, addr + PAGE_SIZE);
+	preempt_enable();
+
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	cowlab_rec_decode(after_reset, &rec);
+	KUNIT_EXPECT_FALSE(test, rec.copied);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_COW_COPY], 0U);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_WP_REUSE], 1U);
+	cowlab_rec_decode(after_exec, &rec);
+	KUNIT_EXPECT_TRUE(test, rec.copied);
+	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_COW_ZERO], 1U);
+	/* The reuse before the exec went with the old records. */
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(owner->tgid, addr), 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(owner, COWLAB_EV_COW_COPY), 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(owner, COWLAB_EV_WP_REUSE), 1U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(owner, COWLAB_EV_COW_ZERO), 1U);
 }
 
 /* A table full of live processes drops new ones, and their events. */
@@ -505,6 +807,11 @@ static struct kunit_case cowlab_stats_test_cases[] = {
 	KUNIT_CASE(cowlab_stats_fork_reused_pid),
 	KUNIT_CASE(cowlab_stats_count_attributes_to_owner),
 	KUNIT_CASE(cowlab_stats_reset_one_and_all),
+	KUNIT_CASE(cowlab_stats_count_notes_pages),
+	KUNIT_CASE(cowlab_stats_zap_drops_records),
+	KUNIT_CASE(cowlab_stats_count_remembers_owner),
+	KUNIT_CASE(cowlab_stats_invalidate_on_exit_exec_reset),
+	KUNIT_CASE(cowlab_stats_records_restart),
 	KUNIT_CASE(cowlab_stats_fork_full_of_live),
 	KUNIT_CASE(cowlab_stats_evict_oldest_first),
 	KUNIT_CASE(cowlab_stats_evict_across_seq_wrap),
