@@ -65,12 +65,13 @@ scenario() {
 }
 
 # conc_round MODE: two fork-and-write loops side by side (two vCPUs); with
-# cowlab loaded a reader polls procs and the first loop's vmas meanwhile,
-# ten times a second, as a live display does (a reader in a busy loop would
-# take a vCPU of its own and measure only that).  Prints the mean ns per
-# fork-and-write iteration of the two loops.
+# cowlab loaded (MODE on) a reader polls procs and the first loop's vmas
+# meanwhile, ten times a second, as a live display does (a reader in a busy
+# loop would take a vCPU of its own and measure only that); MODE probes:
+# loaded, no reader, to tell the probes' share from the reader's.  Prints
+# the mean ns per fork-and-write iteration of the two loops.
 conc_round() {
-	[ "$1" = on ] && insmod /cowlab.ko
+	[ "$1" != off ] && insmod /cowlab.ko
 	cowbench forkwrite 10 >/dev/null
 	cowbench forkwrite "$CONC_ITERS" >$W/conc.a & p1=$!
 	cowbench forkwrite "$CONC_ITERS" >$W/conc.b & p2=$!
@@ -82,7 +83,7 @@ conc_round() {
 		done
 	fi
 	wait
-	if [ "$1" = on ]; then
+	if [ "$1" != off ]; then
 		missed=$((missed + $(awk 'NR > 1 { s += $5 } END { print s + 0 }' $D/probes)))
 		rmmod cowlab
 	fi
@@ -101,16 +102,18 @@ if [ "$part" = concurrent ]; then
 	# 6. Concurrency, in real time on two vCPUs.
 	CONC_ITERS=${COWLAB_T_CONC_ITERS:-100}
 	missed=0
-	: >$W/conc.off; : >$W/conc.on
+	: >$W/conc.off; : >$W/conc.on; : >$W/conc.probes
 	r=0
 	while [ $r -lt "$R" ]; do
 		r=$((r + 1))
-		if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+		if [ $((r % 2)) = 1 ]; then order="off on probes"; else order="probes on off"; fi
 		for m in $order; do conc_round $m >>$W/conc.$m; done
 	done
 	off=$(median <$W/conc.off)
 	on=$(median <$W/conc.on)
+	probes=$(median <$W/conc.probes)
 	echo "concurrent_forkwrite_2cpu $off $on nan $(ratio "$on" "$off") nan -"
+	echo "concurrent_forkwrite_2cpu_no_reader $off $probes nan $(ratio "$probes" "$off") nan -"
 	echo "concurrent_nmissed $missed - - - - 0"
 	echo BENCH-END
 	exit 0
@@ -133,10 +136,11 @@ a=$(awk '{ print $1 }' $W/vmas | median)
 s=$(awk '{ print $2 }' $W/vmas | median)
 echo "vmas_vs_smaps_1gib_1000vmas $s $a nan $(ratio "$a" "$s") nan 0.5"
 
-# 5. Memory, from the module's accounting: bytes per tracked process
-# (stats), and per tracked copied page: the growth of the xa_node slab per
-# page record while a child holds COW_PAGES copies.
-awk 'NR > 1 { printf "memory_%s %s - - - - -\n", $1, $2 }' $D/stats | grep -E 'entry_bytes|memory_bytes' |
+# 5. Memory, from the module's accounting (stats): bytes per tracked
+# process, allocated at load, and per tracked copied page: the growth of
+# pages_memory_bytes per page record while a child holds COW_PAGES copies.
+awk 'NR > 1 { printf "memory_%s %s - - - - -\n", $1, $2 }' $D/stats |
+	grep -E '^memory_(proc_entry_bytes|memory_bytes) ' |
 	sed 's/^memory_memory_bytes/memory_allocated_at_load_bytes/'
 echo reset >$D/control
 echo "memory_per_copied_page_bytes $(cowbench cowmem "$COW_PAGES") - - - - -"
