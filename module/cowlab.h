@@ -118,7 +118,6 @@ void cowlab_pages_sync(void);
 void cowlab_pages_exit(void);
 void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
 			   unsigned long addr, enum cowlab_event ev);
-void cowlab_pages_note(pid_t tgid, unsigned long addr, enum cowlab_event ev);
 void cowlab_pages_zap(pid_t tgid, unsigned long start, unsigned long end);
 void cowlab_pages_forget(pid_t tgid);
 void cowlab_pages_forget_all(void);

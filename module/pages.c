@@ -87,6 +87,31 @@ static unsigned int cowlab_last_slot(unsigned long idx, unsigned long end)
 	       cowlab_block_slot(end - 1);
 }
 
+/*
+ * Call @fn on every record of @p in [@start, @end) that lies in an existing
+ * block.  Under rcu_read_lock() (or a reference on @p).
+ */
+typedef void (*cowlab_rec_fn)(union cowlab_rec *r, void *arg);
+
+static void cowlab_recs_apply(struct cowlab_pages *p, unsigned long start,
+			      unsigned long end, cowlab_rec_fn fn, void *arg)
+{
+	struct cowlab_page_block *b;
+	unsigned long idx;
+	unsigned int i;
+
+	if (start >= end)
+		return;
+	xa_for_each_range(&p->blocks, idx, b, cowlab_block_index(start),
+			  cowlab_block_index(end - 1)) {
+		for (i = cowlab_first_slot(idx, start);
+		     i <= cowlab_last_slot(idx, end); i++)
+			fn(&b->rec[i], arg);
+	}
+}
+
+NOKPROBE_SYMBOL(cowlab_recs_apply);
+
 /* The record after event @ev.  Pure, for the tests. */
 static u32 cowlab_rec_update(u32 all, enum cowlab_event ev)
 {
@@ -227,8 +252,6 @@ NOKPROBE_SYMBOL(cowlab_block_of);
 void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
 			   unsigned long addr, enum cowlab_event ev)
 {
-	/* In NMI context (a breakpoint kprobe): no locks, no allocation. */
-	bool create = !in_nmi();
 	unsigned long idx = cowlab_block_index(addr);
 	union cowlab_rec *r;
 	u32 old;
@@ -236,12 +259,13 @@ void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
 	/* THP events have no per-page record. */
 	if (ev > COWLAB_EV_UNSHARE)
 		return;
+	/* In NMI context (a breakpoint kprobe): no locks, no allocation. */
 	if (!h->pages) {
-		h->pages = cowlab_pages_of(tgid, create);
+		h->pages = cowlab_pages_of(tgid, !in_nmi());
 		h->block = NULL;
 	}
 	if (h->pages && (!h->block || h->idx != idx)) {
-		h->block = cowlab_block_of(h->pages, idx, create);
+		h->block = cowlab_block_of(h->pages, idx, !in_nmi());
 		h->idx = idx;
 	}
 	if (!h->block) {
@@ -257,48 +281,32 @@ void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
 
 NOKPROBE_SYMBOL(cowlab_pages_note_hot);
 
-/* The same, with nothing remembered. */
-void cowlab_pages_note(pid_t tgid, unsigned long addr, enum cowlab_event ev)
-{
-	struct cowlab_pages_hot h = { };
-
-	cowlab_pages_note_hot(&h, tgid, addr, ev);
-}
-
-NOKPROBE_SYMBOL(cowlab_pages_note);
-
 /*
  * Forget the records of [@start, @end) of @tgid: the range is being
  * unmapped.  From the unmap_page_range() probe; never sleeps.  A fault
  * that races with MADV_DONTNEED on the same page may keep its record.
  */
+static void cowlab_rec_clear(union cowlab_rec *r, void *cleared)
+{
+	if (READ_ONCE(r->all)) {
+		WRITE_ONCE(r->all, 0);
+		(*(unsigned long *)cleared)++;
+	}
+}
+
+NOKPROBE_SYMBOL(cowlab_rec_clear);
+
 void cowlab_pages_zap(pid_t tgid, unsigned long start, unsigned long end)
 {
-	struct cowlab_page_block *b;
 	struct cowlab_pages *p;
-	unsigned long idx, n = 0;
-	unsigned int i;
+	unsigned long n = 0;
 
-	if (start >= end)
-		return;
 	rcu_read_lock();
 	p = xa_load(&cowlab_by_tgid, tgid);
-	if (!p)
-		goto out;
-	xa_for_each_range(&p->blocks, idx, b, cowlab_block_index(start),
-			  cowlab_block_index(end - 1)) {
-		for (i = cowlab_first_slot(idx, start);
-		     i <= cowlab_last_slot(idx, end); i++) {
-			union cowlab_rec *r = &b->rec[i];
-
-			if (READ_ONCE(r->all)) {
-				WRITE_ONCE(r->all, 0);
-				n++;
-			}
-		}
+	if (p) {
+		cowlab_recs_apply(p, start, end, cowlab_rec_clear, &n);
+		atomic_long_sub(n, &p->nr);
 	}
-	atomic_long_sub(n, &p->nr);
-out:
 	rcu_read_unlock();
 }
 
@@ -363,28 +371,22 @@ u32 cowlab_pages_rec(struct cowlab_pages_cursor *cur, unsigned long addr)
 	return READ_ONCE(cur->block->rec[cowlab_block_slot(addr)].all);
 }
 
+static void cowlab_rec_add_events(union cowlab_rec *r, void *events)
+{
+	struct cowlab_page_rec rec;
+	int ev;
+
+	cowlab_rec_decode(READ_ONCE(r->all), &rec);
+	for (ev = 0; ev <= COWLAB_EV_WP_REUSE; ev++)
+		((u64 *)events)[ev] += rec.events[ev];
+}
+
 /* Sum the event counters of records in [@start, @end) into @events. */
 void cowlab_pages_events(struct cowlab_pages *p, unsigned long start,
 			 unsigned long end, u64 *events)
 {
-	struct cowlab_page_block *b;
-	struct cowlab_page_rec rec;
-	unsigned long idx;
-	unsigned int i;
-	int ev;
-
-	if (start >= end)
-		return;
 	rcu_read_lock();
-	xa_for_each_range(&p->blocks, idx, b, cowlab_block_index(start),
-			  cowlab_block_index(end - 1)) {
-		for (i = cowlab_first_slot(idx, start);
-		     i <= cowlab_last_slot(idx, end); i++) {
-			cowlab_rec_decode(READ_ONCE(b->rec[i].all), &rec);
-			for (ev = 0; ev <= COWLAB_EV_WP_REUSE; ev++)
-				events[ev] += rec.events[ev];
-		}
-	}
+	cowlab_recs_apply(p, start, end, cowlab_rec_add_events, events);
 	rcu_read_unlock();
 }
 

@@ -267,6 +267,7 @@ struct cowlab_probe {
 	kretprobe_handler_t ret;
 	unsigned long needed_by;		/* events that need this probe */
 	const char *without;			/* what is lost without it */
+	struct cowlab_site *site;		/* its callers to count, if any */
 	struct kprobe kp;
 	struct kretprobe rp;
 	int error;				/* of registration, 0 if ok */
@@ -276,10 +277,12 @@ static struct cowlab_probe cowlab_probes[] = {
 	{
 		.symbol = "ptep_clear_flush",
 		.pre = cowlab_clear_flush_pre,
+		.site = &cowlab_copy_site,
 		.needed_by = EV(COW_COPY) | EV(COW_ZERO) | EV(UNSHARE),
 	}, {
 		.symbol = "ptep_set_access_flags",
 		.pre = cowlab_access_flags_pre,
+		.site = &cowlab_reuse_site,
 		.needed_by = EV(WP_REUSE),
 	}, {
 		.symbol = "__get_user_pages",
@@ -430,22 +433,14 @@ static int cowlab_site_init(struct cowlab_site *site)
 int cowlab_probes_init(void)
 {
 	unsigned int i, ev, available = 0;
-	int copy_site, reuse_site;
 
-	copy_site = cowlab_site_init(&cowlab_copy_site);
-	reuse_site = cowlab_site_init(&cowlab_reuse_site);
 	for (i = 0; i < ARRAY_SIZE(cowlab_probes); i++) {
 		struct cowlab_probe *p = &cowlab_probes[i];
 
 		/* Without its call site, a probe cannot tell its callers apart. */
-		if (p->pre == cowlab_clear_flush_pre && copy_site) {
-			p->error = copy_site;
+		p->error = p->site ? cowlab_site_init(p->site) : 0;
+		if (p->error)
 			continue;
-		}
-		if (p->pre == cowlab_access_flags_pre && reuse_site) {
-			p->error = reuse_site;
-			continue;
-		}
 		p->error = cowlab_probe_register(p);
 		if (!p->error)
 			pr_info("%s %s registered\n", cowlab_probe_is_ret(p) ?

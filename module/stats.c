@@ -331,7 +331,6 @@ static bool cowlab_hot_fill(struct cowlab_hot *h, struct mm_struct *mm,
 	p = cowlab_get(tgid, owner->group_leader, ppid);
 	rcu_read_unlock();
 	if (!p) {
-		h->mm = NULL;
 		atomic_long_inc(&cowlab_events_dropped);
 		return false;
 	}

@@ -21,6 +21,16 @@
 /* A PMD-aligned address: the first page of block COWLAB_KUNIT_IDX. */
 #define COWLAB_KUNIT_B		0x40000000UL
 #define COWLAB_KUNIT_IDX	(COWLAB_KUNIT_B >> PMD_SHIFT)
+
+/* A note with nothing remembered, as a fault on a cold CPU makes it. */
+static void cowlab_pages_note(pid_t tgid, unsigned long addr,
+			      enum cowlab_event ev)
+{
+	struct cowlab_pages_hot h = { };
+
+	cowlab_pages_note_hot(&h, tgid, addr, ev);
+}
+
 #define P			PAGE_SIZE
 
 /* The record after events @evs[0..@n), from none. */
