@@ -16,6 +16,61 @@
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 
+/* Which interfaces this kernel has: module/features/, run by Kbuild. */
+#include "cowlab-features.h"
+
+#ifdef COWLAB_HAVE_LINUX_HEX_H
+#include <linux/hex.h>		/* hex_asc_lo(), out of kernel.h in 7.x */
+#endif
+
+/*
+ * Unshare faults (FAULT_FLAG_UNSHARE, 5.19): a read-only pin of a maybe
+ * shared anon page copies it.  Before, nothing was copied for a read-only
+ * pin, so the unshare class cannot happen: COWLAB_NO_UNSHARE_REASON says
+ * why.
+ */
+#ifdef COWLAB_HAVE_FAULT_FLAG_UNSHARE
+#define COWLAB_FAULT_FLAG_UNSHARE	FAULT_FLAG_UNSHARE
+#else
+#define COWLAB_FAULT_FLAG_UNSHARE	0
+#define COWLAB_NO_UNSHARE_REASON \
+	"no FAULT_FLAG_UNSHARE in this kernel (5.19): a read-only pin copies nothing"
+#endif
+
+/*
+ * The PMD that do_huge_pmd_wp_page() faulted on, read at its entry: in
+ * vmf->orig_pmd since 5.14, its second argument before.
+ */
+static inline pmd_t cowlab_huge_wp_orig_pmd(struct pt_regs *regs,
+					    struct vm_fault *vmf)
+{
+#ifdef COWLAB_HAVE_VMF_ORIG_PMD
+	return vmf->orig_pmd;
+#else
+	return __pmd(regs_get_kernel_argument(regs, 1));
+#endif
+}
+
+/* A device-mapped huge PMD (the devmap bit is gone in 7.x). */
+static inline bool cowlab_pmd_devmap(pmd_t pmd)
+{
+#ifdef COWLAB_HAVE_PMD_DEVMAP
+	return pmd_devmap(pmd);
+#else
+	return false;
+#endif
+}
+
+/*
+ * The probe of sched_process_exit: since 6.16 the tracepoint passes
+ * group_dead too.
+ */
+#ifdef COWLAB_HAVE_TP_EXIT_GROUP_DEAD
+#define COWLAB_EXIT_PROBE_ARGS	struct task_struct *p, bool group_dead
+#else
+#define COWLAB_EXIT_PROBE_ARGS	struct task_struct *p
+#endif
+
 /*
  * The task that owns @mm, for attribution of faults to a process.  Needs
  * rcu_read_lock().  mm->owner only exists with CONFIG_MEMCG (set on
@@ -52,7 +107,8 @@ static inline unsigned long cowlab_return_address(struct pt_regs *regs)
 
 /*
  * break_ksm() faults with FAULT_FLAG_UNSHARE since 6.2 (before, with
- * FAULT_FLAG_WRITE: its copies were writes).
+ * FAULT_FLAG_WRITE: its copies were writes).  A change inside a function
+ * body, which no header shows: the one version test cowlab needs.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
 #define COWLAB_KSM_BREAK_UNSHARES
@@ -91,7 +147,7 @@ static inline bool cowlab_pte_is_zero(pte_t pte)
  */
 static inline int cowlab_page_mapcount(struct page *page)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#ifndef COWLAB_HAVE_PAGE_MAPCOUNT
 	struct folio *folio = page_folio(page);
 	int mapcount = atomic_read(&page->_mapcount) + 1;
 
@@ -108,7 +164,7 @@ static inline int cowlab_page_mapcount(struct page *page)
 /* A lockless read of a PMD entry: pmdp_get_lockless() arrived in 6.4. */
 static inline pmd_t cowlab_pmdp_get(pmd_t *pmdp)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#ifdef COWLAB_HAVE_PMDP_GET_LOCKLESS
 	return pmdp_get_lockless(pmdp);
 #else
 	return pmd_read_atomic(pmdp);
@@ -133,7 +189,8 @@ again:
 	rcu_read_lock();
 	pmdval = cowlab_pmdp_get(pmd);
 	if (pmd_none(pmdval) || !pmd_present(pmdval) ||
-	    pmd_trans_huge(pmdval) || pmd_devmap(pmdval) || pmd_bad(pmdval)) {
+	    pmd_trans_huge(pmdval) || cowlab_pmd_devmap(pmdval) ||
+	    pmd_bad(pmdval)) {
 		rcu_read_unlock();
 		return NULL;
 	}

@@ -21,6 +21,7 @@ enum cowlab_event {
 	COWLAB_EV_UNSHARE,	/* FAULT_FLAG_UNSHARE fault copied the page */
 	COWLAB_EV_THP_REUSE,	/* write-protected huge PMD made writable */
 	COWLAB_EV_THP_SPLIT,	/* shared anon THP: PMD split, 4 KiB fault follows */
+	COWLAB_EV_THP_ZERO,	/* huge zero page replaced by a new THP */
 	COWLAB_NR_EVENTS,
 	COWLAB_EV_NONE = COWLAB_NR_EVENTS,
 };
@@ -178,6 +179,7 @@ void cowlab_probes_exit(void);
 bool cowlab_event_available(enum cowlab_event ev);
 struct seq_file;
 void cowlab_probes_show(struct seq_file *m);
+void cowlab_classes_show(struct seq_file *m);
 
 /* tracepoints.c: process fork / exit / exec. */
 int cowlab_tracepoints_init(void);

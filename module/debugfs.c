@@ -125,6 +125,15 @@ static int cowlab_probes_file_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(cowlab_probes_file);
 
+/* ---- classes ---- */
+
+static int cowlab_classes_file_show(struct seq_file *m, void *v)
+{
+	cowlab_classes_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cowlab_classes_file);
+
 /* ---- stats ---- */
 
 static int cowlab_stats_file_show(struct seq_file *m, void *v)
@@ -235,6 +244,7 @@ static const struct cowlab_file {
 } cowlab_files[] = {
 	{ "procs", 0400, &cowlab_procs_fops },
 	{ "probes", 0400, &cowlab_probes_file_fops },
+	{ "classes", 0400, &cowlab_classes_file_fops },
 	{ "stats", 0400, &cowlab_stats_file_fops },
 	{ "control", 0200, &cowlab_control_fops },
 	{ "vmas", 0600, &cowlab_vmas_fops },

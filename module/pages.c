@@ -127,9 +127,12 @@ static u32 cowlab_rec_update(u32 all, enum cowlab_event ev)
 	default:
 		break;
 	}
-	/* A copy, a zero-page replacement or an unshare installed a page. */
+	/*
+	 * A copy, a zero-page replacement or an unshare installed a page; a
+	 * huge zero page replaced by a THP installed every page of the block.
+	 */
 	if (ev == COWLAB_EV_COW_COPY || ev == COWLAB_EV_COW_ZERO ||
-	    ev == COWLAB_EV_UNSHARE)
+	    ev == COWLAB_EV_UNSHARE || ev == COWLAB_EV_THP_ZERO)
 		r.flags |= COWLAB_REC_COPIED;
 	return r.all;
 }
@@ -253,11 +256,16 @@ void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
 			   unsigned long addr, enum cowlab_event ev)
 {
 	unsigned long idx = cowlab_block_index(addr);
+	unsigned int slot, last;
 	union cowlab_rec *r;
 	u32 old;
 
-	/* THP events have no per-page record. */
-	if (ev > COWLAB_EV_UNSHARE)
+	/*
+	 * THP events have no per-page record, but for the huge zero page
+	 * replaced by a THP: each of its pages is a copy.  Its PMD lock is
+	 * held, and no PTE table maps the block.
+	 */
+	if (ev > COWLAB_EV_UNSHARE && ev != COWLAB_EV_THP_ZERO)
 		return;
 	/* In NMI context (a breakpoint kprobe): no locks, no allocation. */
 	if (!h->pages) {
@@ -272,11 +280,15 @@ void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
 		atomic_long_inc(&cowlab_pages_dropped);
 		return;
 	}
-	r = &h->block->rec[cowlab_block_slot(addr)];
-	old = READ_ONCE(r->all);
-	if (!old)
-		atomic_long_inc(&h->pages->nr);
-	WRITE_ONCE(r->all, cowlab_rec_update(old, ev));
+	slot = cowlab_block_slot(addr);
+	last = ev == COWLAB_EV_THP_ZERO ? COWLAB_BLOCK_PAGES - 1 : slot;
+	for (; slot <= last; slot++) {
+		r = &h->block->rec[slot];
+		old = READ_ONCE(r->all);
+		if (!old)
+			atomic_long_inc(&h->pages->nr);
+		WRITE_ONCE(r->all, cowlab_rec_update(old, ev));
+	}
 }
 
 NOKPROBE_SYMBOL(cowlab_pages_note_hot);
@@ -428,7 +440,7 @@ int cowlab_pages_init(unsigned long max_pages)
 {
 	cowlab_blocks_max = DIV_ROUND_UP(max_pages, COWLAB_BLOCK_PAGES);
 	if (!cowlab_pages_wq)
-		cowlab_pages_wq = alloc_workqueue("cowlab_pages", 0, 0);
+		cowlab_pages_wq = alloc_workqueue("cowlab_pages", WQ_UNBOUND, 0);
 	return cowlab_pages_wq ? 0 : -ENOMEM;
 }
 

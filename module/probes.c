@@ -35,9 +35,16 @@
  * pmdp_set_access_flags() inside it says the PMD was made writable in
  * place, and the return value says it was split (VM_FAULT_FALLBACK).
  *
- * unmap_page_range() drops the page records of a range being unmapped
- * (munmap, MADV_DONTNEED, mremap's old range): pages faulted in there
- * later are new pages, not copies.
+ * The huge zero page written (7.x, do_huge_zero_wp_pmd(), inlined in
+ * do_huge_pmd_wp_page()): a new THP replaces it whole, seen at
+ * pmdp_huge_clear_flush() called from there, with the PMD lock held.
+ * Older kernels, and 7.x when no THP can be allocated, split the PMD
+ * instead (pmdp_huge_clear_flush() called from the split code, which is
+ * not counted here) and replace 4 KiB zero pages one by one: cow_zero.
+ *
+ * unmap_page_range() (__zap_vma_range() in 7.x) drops the page records of
+ * a range being unmapped (munmap, MADV_DONTNEED, mremap's old range):
+ * pages faulted in there later are new pages, not copies.
  *
  * Events are counted against the mm that faulted (vma->vm_mm), which is
  * not always current's (remote faults).
@@ -96,6 +103,10 @@ static struct cowlab_site cowlab_copy_site = {
 
 static struct cowlab_site cowlab_reuse_site = {
 	.names = { "wp_page_reuse", "do_wp_page" },
+};
+
+static struct cowlab_site cowlab_huge_zero_site = {
+	.names = { "do_huge_zero_wp_pmd", "do_huge_pmd_wp_page" },
 };
 
 static bool cowlab_site_has(const struct cowlab_site *site, unsigned long ip)
@@ -209,8 +220,9 @@ static int cowlab_huge_wp_entry(struct kretprobe_instance *ri,
 	f->mm = vmf->vma->vm_mm;
 	f->address = vmf->address & PMD_MASK;
 	f->kind = COWLAB_FAULT_PMD;
-	f->flags = (vmf->flags & FAULT_FLAG_UNSHARE) ? COWLAB_F_UNSHARE : 0;
-	if (cowlab_pmd_maps_anon(vmf->orig_pmd))
+	f->flags = (vmf->flags & COWLAB_FAULT_FLAG_UNSHARE) ?
+		   COWLAB_F_UNSHARE : 0;
+	if (cowlab_pmd_maps_anon(cowlab_huge_wp_orig_pmd(regs, vmf)))
 		f->flags |= COWLAB_F_ANON_THP;
 	return cowlab_inflight_push(f) ? 0 : 1;
 }
@@ -247,7 +259,26 @@ static int cowlab_pmd_access_pre(struct kprobe *p, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(cowlab_pmd_access_pre);
 
-/* unmap_page_range(tlb, vma, addr, end, details) */
+/*
+ * pmdp_huge_clear_flush(vma, haddr, pmdp), called from the body of
+ * do_huge_zero_wp_pmd(): the huge zero page at @haddr is being replaced by
+ * a new THP, committed (the PMD lock is held and pmd_same() passed).
+ */
+static int cowlab_huge_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct vm_area_struct *vma = (struct vm_area_struct *)cowlab_arg(regs, 0);
+	unsigned long haddr = cowlab_arg(regs, 1);
+
+	if (!cowlab_site_has(&cowlab_huge_zero_site,
+			     cowlab_return_address(regs)))
+		return 0;
+	cowlab_stats_count(vma->vm_mm, haddr & PMD_MASK, COWLAB_EV_THP_ZERO);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowlab_huge_clear_flush_pre);
+
+/* unmap_page_range(tlb, vma, addr, end, details), or __zap_vma_range() */
 static int cowlab_unmap_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct vm_area_struct *vma = (struct vm_area_struct *)cowlab_arg(regs, 1);
@@ -262,6 +293,7 @@ NOKPROBE_SYMBOL(cowlab_unmap_pre);
 
 struct cowlab_probe {
 	const char *symbol;
+	const char *alt;			/* its name on other kernels */
 	kprobe_pre_handler_t pre;		/* a kprobe, or ... */
 	kretprobe_handler_t entry;		/* ... a kretprobe */
 	kretprobe_handler_t ret;
@@ -284,11 +316,13 @@ static struct cowlab_probe cowlab_probes[] = {
 		.pre = cowlab_access_flags_pre,
 		.site = &cowlab_reuse_site,
 		.needed_by = EV(WP_REUSE),
+#ifndef COWLAB_NO_UNSHARE_REASON
 	}, {
 		.symbol = "__get_user_pages",
 		.entry = cowlab_gup_entry,
 		.ret = cowlab_window_return,
 		.needed_by = EV(UNSHARE),
+#endif
 #ifdef COWLAB_KSM_BREAK_UNSHARES
 	}, {
 		.symbol = "break_ksm",
@@ -306,7 +340,13 @@ static struct cowlab_probe cowlab_probes[] = {
 		.pre = cowlab_pmd_access_pre,
 		.needed_by = EV(THP_REUSE),
 	}, {
+		.symbol = "pmdp_huge_clear_flush",
+		.pre = cowlab_huge_clear_flush_pre,
+		.site = &cowlab_huge_zero_site,
+		.needed_by = EV(THP_ZERO),
+	}, {
 		.symbol = "unmap_page_range",
+		.alt = "__zap_vma_range",
 		.pre = cowlab_unmap_pre,
 		.without = "page records outlive munmap: copied may count new pages",
 	},
@@ -317,22 +357,61 @@ static bool cowlab_probe_is_ret(const struct cowlab_probe *p)
 	return p->entry;
 }
 
-bool cowlab_event_available(enum cowlab_event ev)
+/* The probe that @ev needs and could not be registered, or NULL. */
+static const struct cowlab_probe *cowlab_event_lacks(enum cowlab_event ev)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(cowlab_probes); i++)
 		if ((cowlab_probes[i].needed_by & BIT(ev)) &&
 		    cowlab_probes[i].error)
-			return false;
-	return true;
+			return &cowlab_probes[i];
+	return NULL;
 }
 
-static int cowlab_probe_register(struct cowlab_probe *p)
+/* Why this kernel cannot have @ev at all, or NULL. */
+static const char *cowlab_event_impossible(enum cowlab_event ev)
+{
+#ifdef COWLAB_NO_UNSHARE_REASON
+	if (ev == COWLAB_EV_UNSHARE)
+		return COWLAB_NO_UNSHARE_REASON;
+#endif
+	return NULL;
+}
+
+bool cowlab_event_available(enum cowlab_event ev)
+{
+	return !cowlab_event_impossible(ev) && !cowlab_event_lacks(ev);
+}
+
+/* The classes file: which classes are counted here, and why not. */
+void cowlab_classes_show(struct seq_file *m)
+{
+	const struct cowlab_probe *p;
+	unsigned int ev;
+
+	seq_puts(m, "class status reason\n");
+	for (ev = 0; ev < COWLAB_NR_EVENTS; ev++) {
+		const char *why = cowlab_event_impossible(ev);
+
+		seq_printf(m, "%s ", cowlab_event_names[ev]);
+		p = cowlab_event_lacks(ev);
+		if (why)
+			seq_printf(m, "absent %s\n", why);
+		else if (p)
+			seq_printf(m, "missing probe %s %s (see probes)\n",
+				   p->symbol, p->error == -ENOENT ?
+				   "not in this kernel" : "failed");
+		else
+			seq_puts(m, "counted -\n");
+	}
+}
+
+static int cowlab_probe_register_as(struct cowlab_probe *p, const char *sym)
 {
 	if (cowlab_probe_is_ret(p)) {
 		memset(&p->rp, 0, sizeof(p->rp));
-		p->rp.kp.symbol_name = p->symbol;
+		p->rp.kp.symbol_name = sym;
 		p->rp.entry_handler = p->entry;
 		p->rp.handler = p->ret;
 		p->rp.data_size = sizeof(struct cowlab_fault);
@@ -341,9 +420,22 @@ static int cowlab_probe_register(struct cowlab_probe *p)
 		return register_kretprobe(&p->rp);
 	}
 	memset(&p->kp, 0, sizeof(p->kp));
-	p->kp.symbol_name = p->symbol;
+	p->kp.symbol_name = sym;
 	p->kp.pre_handler = p->pre;
 	return register_kprobe(&p->kp);
+}
+
+/* Register @p under its name, or under the name it has on other kernels. */
+static int cowlab_probe_register(struct cowlab_probe *p)
+{
+	int err = cowlab_probe_register_as(p, p->symbol);
+
+	if (err == -ENOENT && p->alt) {
+		err = cowlab_probe_register_as(p, p->alt);
+		if (!err)
+			p->symbol = p->alt;
+	}
+	return err;
 }
 
 static void cowlab_probe_unregister(struct cowlab_probe *p)
@@ -416,7 +508,7 @@ static int cowlab_site_init(struct cowlab_site *site)
 			continue;
 		site->start = addr - off;
 		site->len = size;
-		pr_info("%s() found in %s (%lu bytes)\n", site->names[0],
+		pr_info("%s() looked for in %s (%lu bytes)\n", site->names[0],
 			site->names[i], size);
 		kfree(buf);
 		return 0;
@@ -459,8 +551,13 @@ int cowlab_probes_init(void)
 			available++;
 			continue;
 		}
-		pr_warn("%s is not counted on this kernel\n",
-			cowlab_event_names[ev]);
+		if (cowlab_event_impossible(ev))
+			pr_info("%s cannot happen on this kernel: %s\n",
+				cowlab_event_names[ev],
+				cowlab_event_impossible(ev));
+		else
+			pr_warn("%s is not counted on this kernel\n",
+				cowlab_event_names[ev]);
 	}
 	if (!available) {
 		cowlab_probes_exit();

@@ -41,6 +41,7 @@ const char *const cowlab_event_names[COWLAB_NR_EVENTS] = {
 	[COWLAB_EV_UNSHARE] = "unshare",
 	[COWLAB_EV_THP_REUSE] = "thp_reuse",
 	[COWLAB_EV_THP_SPLIT] = "thp_split",
+	[COWLAB_EV_THP_ZERO] = "thp_zero",
 };
 
 static_assert(ARRAY_SIZE(cowlab_event_names) == COWLAB_NR_EVENTS);

@@ -12,6 +12,7 @@
 #include <linux/tracepoint.h>
 
 #include "cowlab.h"
+#include "compat.h"
 
 struct linux_binprm;
 
@@ -21,7 +22,7 @@ static void cowlab_on_fork(void *data, struct task_struct *parent,
 	cowlab_stats_fork(parent, child);
 }
 
-static void cowlab_on_exit(void *data, struct task_struct *p)
+static void cowlab_on_exit(void *data, COWLAB_EXIT_PROBE_ARGS)
 {
 	cowlab_stats_task_exit(p);
 }

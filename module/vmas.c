@@ -28,6 +28,7 @@
 #include <linux/uaccess.h>
 
 #include "cowlab.h"
+#include "compat.h"
 
 #define COWLAB_MAP_PAGES	64
 

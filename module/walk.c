@@ -60,7 +60,8 @@ static enum cowlab_page_state cowlab_pte_state(pte_t pte, unsigned long addr,
 /* A PMD-mapped THP: one callback per run of pages in the same state. */
 static int cowlab_walk_huge(struct vm_area_struct *vma, pmd_t *pmd,
 			    unsigned long addr, unsigned long end,
-			    cowlab_walk_fn fn, void *arg)
+			    struct cowlab_pages_cursor *cur, cowlab_walk_fn fn,
+			    void *arg)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	enum cowlab_page_state st, run = COWLAB_PAGE_ABSENT;
@@ -77,22 +78,22 @@ static int cowlab_walk_huge(struct vm_area_struct *vma, pmd_t *pmd,
 		return -EAGAIN;
 	}
 	head = pmd_page(pmdval);
-	/* Writable in a private mapping: exclusive, as for PTEs. */
-	if (!(vma->vm_flags & VM_MAYSHARE) && pmd_write(pmdval)) {
-		spin_unlock(ptl);
-		return fn(arg, addr, (end - addr) >> PAGE_SHIFT,
-			  COWLAB_PAGE_EXCLUSIVE);
-	}
 	for (a = addr; a < end; a += PAGE_SIZE) {
 		struct page *page = head + ((a & ~PMD_MASK) >> PAGE_SHIFT);
 
-		/* The huge zero page is the only non-anon page here. */
-		if (vma_is_anonymous(vma) && !PageAnon(head))
+		/*
+		 * Writable in a private mapping: exclusive, as for PTEs (a
+		 * THP that replaced the huge zero page has copied pages).
+		 * The huge zero page is the only non-anon page here.
+		 */
+		if (!(vma->vm_flags & VM_MAYSHARE) && pmd_write(pmdval))
+			st = cowlab_exclusive(cur, a);
+		else if (vma_is_anonymous(vma) && !PageAnon(head))
 			st = COWLAB_PAGE_ZERO;
 		else if (cowlab_page_mapcount(page) > 1)
 			st = COWLAB_PAGE_SHARED;
 		else
-			st = COWLAB_PAGE_EXCLUSIVE;
+			st = cowlab_exclusive(cur, a);
 		if (a != addr && st != run) {
 			ret = fn(arg, run_start, (a - run_start) >> PAGE_SHIFT, run);
 			if (ret)
@@ -179,7 +180,8 @@ retry:
 		if (pmd_none(pmdval) || !pmd_present(pmdval))
 			goto absent;
 		if (pmd_trans_huge(pmdval))
-			ret = cowlab_walk_huge(vma, pmd, addr, next, fn, arg);
+			ret = cowlab_walk_huge(vma, pmd, addr, next, &cur, fn,
+					       arg);
 		else
 			ret = cowlab_walk_ptes(vma, pmd, addr, next, &cur, fn, arg);
 		/* The PMD changed under us: look again. */

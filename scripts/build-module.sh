@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build cowlab.ko for one kernel release, out of the source tree (a copy per
 # release, since kbuild writes objects next to the sources), and print the
-# path of the .ko.
+# path of the .ko.  Kernels that the host cannot build for (5.10, 7.x) are
+# built in the chroot of their own Debian release (scripts/kernel-fetch.sh).
 #
 # Usage: scripts/build-module.sh RELEASE [extra make args]
 set -euo pipefail
@@ -17,8 +18,15 @@ mkdir -p "$dst"
 cp -pu "$COWLAB_TOP/Kbuild" "$dst/"
 mkdir -p "$dst/module" "$dst/tests/kunit"
 cp -pu "$COWLAB_TOP"/module/*.[ch] "$dst/module/"
+mkdir -p "$dst/module/features"
+cp -pu "$COWLAB_TOP"/module/features/* "$dst/module/features/"
 if ls "$COWLAB_TOP"/tests/kunit/*.h >/dev/null 2>&1; then
 	cp -pu "$COWLAB_TOP"/tests/kunit/*.h "$dst/tests/kunit/"
 fi
-make -s -C "$kdir" M="$dst" "$@" modules >&2
+if root=$(kernel_chroot "$rel"); then
+	# With the toolchain of the kernel's own Debian release.
+	in_chroot "$root" "$dst" make -s -C "$kdir" M="$dst" "$@" modules >&2
+else
+	make -s -C "$kdir" M="$dst" "$@" modules >&2
+fi
 echo "$dst/cowlab.ko"
