@@ -10,7 +10,6 @@ BUILD ?= $(PWD)/build
 # to a directory of their own, so a host build never lands in the guest.
 STATIC ?= 0
 BIN := $(BUILD)/bin$(if $(filter 1,$(STATIC)),-static,)
-KERNELS ?= 6.1 6.12
 
 .PHONY: all modules clean install check help setup userspace demo test \
 	test-host test-guest bench lab dkms-test checkpatch
@@ -55,9 +54,11 @@ userspace: $(GUEST_TESTS)
 	@if [ -f userspace/bpf/Makefile ]; then \
 		$(MAKE) -s -C userspace/bpf OUT=$(BIN) OBJ=$(BUILD)/bpf STATIC=$(STATIC); fi
 
-$(BIN)/%: tests/guest/%.c userspace/lib/table.c userspace/lib/table.h
+# The guest programs share userspace/lib (tables, taskstats).
+USER_LIB := $(wildcard userspace/lib/*.c)
+$(BIN)/%: tests/guest/%.c $(USER_LIB) $(wildcard userspace/lib/*.h)
 	@mkdir -p $(BIN)
-	$(CC) $(USER_CFLAGS) -Iuserspace/lib -o $@ $< userspace/lib/table.c $(USER_LDFLAGS)
+	$(CC) $(USER_CFLAGS) -Iuserspace/lib -o $@ $< $(USER_LIB) $(USER_LDFLAGS)
 
 # ---- guest runs ----
 
