@@ -25,7 +25,9 @@ if ls "$COWLAB_TOP"/tests/kunit/*.h >/dev/null 2>&1; then
 fi
 if root=$(kernel_chroot "$rel"); then
 	# With the toolchain of the kernel's own Debian release.
-	in_chroot "$root" "$dst" make -s -C "$kdir" M="$dst" "$@" modules >&2
+	binds=$dst
+	case $kdir in "$COWLAB_CACHE"/*) binds="$binds $kdir" ;; esac
+	in_chroot "$root" "$binds" make -s -C "$kdir" M="$dst" "$@" modules >&2
 else
 	make -s -C "$kdir" M="$dst" "$@" modules >&2
 fi

@@ -15,9 +15,9 @@ if [ ! -x "$cp_dir/scripts/checkpatch.pl" ]; then
 		"linux-source-$ver/scripts/spelling.txt" \
 		"linux-source-$ver/scripts/const_structs.checkpatch"
 fi
-files=$(cd "$COWLAB_TOP" && ls module/*.[ch] tests/kunit/*.h 2>/dev/null)
+files=$(cd "$COWLAB_TOP" && ls module/*.[ch] module/features/*.c tests/kunit/*.h 2>/dev/null)
 echo "TAP version 13"
-echo "1..$(echo "$files" | wc -w)"
+echo "1..$(($(echo "$files" | wc -w) + 1))"
 n=0 pass=0 fail=0
 for f in $files; do
 	n=$((n + 1))
@@ -33,5 +33,16 @@ for f in $files; do
 		echo "not ok $n - checkpatch $f"; fail=$((fail + 1))
 	fi
 done
+# Kernel versions are known in one place: compat.h (the rest asks for
+# features, module/features/).
+n=$((n + 1))
+versioned=$(cd "$COWLAB_TOP" && grep -rl 'LINUX_VERSION_CODE\|KERNEL_VERSION(' \
+	module tests/kunit Kbuild 2>/dev/null | grep -vx module/compat.h)
+if [ -z "$versioned" ]; then
+	echo "ok $n - no kernel version test outside module/compat.h"; pass=$((pass + 1))
+else
+	echo "$versioned" | sed 's/^/# version test in /'
+	echo "not ok $n - no kernel version test outside module/compat.h"; fail=$((fail + 1))
+fi
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

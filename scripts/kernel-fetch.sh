@@ -14,18 +14,18 @@
 #     unpacked with `dpkg-deb -x` into $COWLAB_CACHE/kernels/RELEASE/.
 #     Nothing is installed on the host.
 #
+# The 7.x chroot also holds that kernel's linux-source and what building
+# a kernel needs: cowlab's debug test kernel is built from it there
+# (scripts/build-test-kernel.sh 7.x), and the COW selftest comes from it.
+#
 # $COWLAB_CACHE/kernels/SHORT.release names the release; lib.sh's
 # resolve_kernel reads it.  Prints the release.
 #
-# Usage: scripts/kernel-fetch.sh 5.10|7.x [--debug-tools]
-#   --debug-tools  also linux-source and what building a kernel needs, in
-#                  the chroot (scripts/build-test-kernel.sh 7.x)
+# Usage: scripts/kernel-fetch.sh 5.10|7.x
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-short=${1:?usage: kernel-fetch.sh 5.10|7.x [--debug-tools]}
-debug_tools=0
-[ "${2:-}" = --debug-tools ] && debug_tools=1
+short=${1:?usage: kernel-fetch.sh 5.10|7.x}
 mirror=${COWLAB_MIRROR:-http://deb.debian.org/debian}
 secmirror=${COWLAB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 command -v mmdebstrap >/dev/null || die "mmdebstrap missing: run scripts/setup.sh"
@@ -91,13 +91,11 @@ esac
 [ -n "$rel" ] || die "cannot resolve the $short kernel from Debian's package indexes"
 
 pkgs="build-essential dwarves kmod dkms linux-headers-$rel"
-[ $debug_tools = 1 ] && [ -n "$srcpkg" ] &&
+[ -n "$srcpkg" ] &&
 	pkgs="$pkgs $srcpkg flex bison bc libelf-dev libssl-dev xz-utils cpio python3 rsync"
 key=$(printf '%s\n%s\n' "$sources" "$pkgs" | sha256sum | cut -c1-12)
 root=$COWLAB_CACHE/chroots/$suite-$key
 
-# A chroot with the base set may already be there: the debug tools are
-# then added to a new one (keys differ), which is what a cache should do.
 if [ ! -e "$root/.cowlab-done" ]; then
 	echo "kernel-fetch: chroot $suite for $rel ($pkgs) -> $root" >&2
 	t0=$SECONDS
@@ -132,7 +130,6 @@ if [ ! -e "$kdir/bzImage" ]; then
 	echo "$rel" > "$kdir.tmp/release"
 	rm -rf "$kdir" && mv "$kdir.tmp" "$kdir"
 fi
-# Which chroot builds for it: the newest one made (debug tools or not).
 ln -sfn "$root" "$kdir/chroot"
 echo "$rel" > "$COWLAB_CACHE/kernels/$short.release"
 echo "$rel"

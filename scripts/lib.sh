@@ -70,28 +70,29 @@ kernel_chroot() {
 	readlink -f "$c"
 }
 
-# in_chroot DIR BIND CMD...: run CMD in chroot DIR, with /proc mounted
-# (objtool needs it) and the host directory BIND at the same path inside;
-# in a private mount namespace, so nothing stays mounted afterwards.
+# in_chroot DIR "BIND..." CMD...: run CMD in chroot DIR, with /proc mounted
+# (objtool needs it) and each host directory BIND (no spaces) at the same
+# path inside; in a private mount namespace, so nothing stays mounted
+# afterwards.
 in_chroot() {
-	local root=$1 bind=$2
+	local root=$1 binds=$2 b
 	shift 2
-	mkdir -p "$root$bind"
+	for b in $binds; do mkdir -p "$root$b"; done
 	unshare --mount --propagation private -- sh -c '
-		root=$1 bind=$2; shift 2
-		mount -t proc proc "$root/proc" &&
-		mount --bind "$bind" "$root$bind" &&
-		exec chroot "$root" "$@"' sh "$root" "$bind" "$@"
+		root=$1 binds=$2; shift 2
+		mount -t proc proc "$root/proc" || exit 1
+		for b in $binds; do mount --bind "$b" "$root$b" || exit 1; done
+		exec chroot "$root" "$@"' sh "$root" "$binds" "$@"
 }
 
 # kernel_build_dir RELEASE -> the kbuild directory to build modules against
 # (inside kernel_chroot RELEASE, if it has one).
 kernel_build_dir() {
 	local rel=$1
-	if kernel_chroot "$rel" >/dev/null; then
+	if [ -d "$COWLAB_CACHE/kernels/$rel/build" ]; then
+		readlink -f "$COWLAB_CACHE/kernels/$rel/build"
+	elif kernel_chroot "$rel" >/dev/null; then
 		echo "/usr/src/linux-headers-$rel"
-	elif [ -d "$COWLAB_CACHE/kernels/$rel/build" ]; then
-		echo "$COWLAB_CACHE/kernels/$rel/build"
 	elif [ -d "/lib/modules/$rel/build" ]; then
 		echo "/lib/modules/$rel/build"
 	else

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Every test, on both kernels: host checks first (build without warnings,
-# checkpatch, the reader's unit tests, dkms), then the guest suites, one
-# QEMU guest per kernel, the two kernels side by side, the lab session,
-# then the debug test kernels (KUnit, and the guest suites again under
-# KASAN, lockdep and kmemleak; built once, then cached).  Each part prints
-# KTAP; the closing line counts every test: "N passed, N failed, N skipped".
+# Every test, on every kernel (5.10, 6.1, 6.12, 7.x): host checks first
+# (build without warnings, checkpatch, the reader's unit tests, dkms), then
+# the guest suites, one QEMU guest per kernel, two kernels side by side
+# (one per core), the lab session, then the debug test kernels (KUnit, and
+# the guest suites again under KASAN, lockdep and kmemleak; built once,
+# then cached).  Each part prints KTAP; the closing line counts every
+# test: "N passed, N failed, N skipped".
 #
 # Usage: scripts/test.sh [SUITE...]
 #   suites: host guest lab kunit (default: all; lab comes with guest)
 #   COWLAB_KERNELS="6.1"  limit the kernels; COWLAB_GUEST_TESTS="core" limit
-#   the guest scripts (tests/guest/<name>.sh).
+#   the guest scripts (tests/guest/<name>.sh); COWLAB_DEBUG_KERNELS="7.x"
+#   limit the debug kernels (default: 6.12 7.x, those of COWLAB_KERNELS);
+#   COWLAB_GUESTS=N  guests at once (default 2).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -113,12 +116,18 @@ if [[ " $suites " == *" guest "* ]]; then
 			echo "# selftest-cow.sh $rel failed: selftest.sh will say so"
 		"$COWLAB_TOP/scripts/initramfs.sh" "$rel" >/dev/null
 	done
-	pids=
-	for k in $COWLAB_KERNELS; do
-		guest_suite "$k" >"$logs/guest-$k.log" 2>&1 &
-		pids="$pids $!:$k"
+	# At most COWLAB_GUESTS at once: a TCG guest keeps one core busy.
+	set -- $COWLAB_KERNELS
+	while [ $# -gt 0 ]; do
+		pids=
+		for _ in $(seq "${COWLAB_GUESTS:-2}"); do
+			[ $# -gt 0 ] || break
+			guest_suite "$1" >"$logs/guest-$1.log" 2>&1 &
+			pids="$pids $!:$1"
+			shift
+		done
+		collect guest $pids
 	done
-	collect guest $pids
 fi
 
 if [[ " $suites " == *" lab "* ]] || { [[ " $suites " == *" guest "* ]] && [ -z "${COWLAB_GUEST_TESTS:-}" ]; }; then
@@ -126,13 +135,19 @@ if [[ " $suites " == *" lab "* ]] || { [[ " $suites " == *" guest "* ]] && [ -z 
 fi
 
 if [[ " $suites " == *" kunit "* ]]; then
-	# Build the debug kernels one after the other (each uses every CPU),
-	# then run them side by side.
-	for k in $COWLAB_KERNELS; do
+	# The debug kernels: 6.12 and the newest 7.x by default (6.1's still
+	# builds: COWLAB_DEBUG_KERNELS="6.1 6.12 7.x").
+	debug_kernels=
+	for k in ${COWLAB_DEBUG_KERNELS:-6.12 7.x}; do
+		[[ " $COWLAB_KERNELS " == *" $k "* ]] && debug_kernels="$debug_kernels $k"
+	done
+	# Build them one after the other (each uses every CPU), then run them
+	# side by side.
+	for k in $debug_kernels; do
 		run_step "debug-kernel-$k" debug_kernel "$k"
 	done
 	pids=
-	for k in $COWLAB_KERNELS; do
+	for k in $debug_kernels; do
 		[[ " $failed_steps " == *" debug-kernel-$k "* ]] && continue
 		"$COWLAB_TOP/scripts/test-kunit.sh" "$k" >"$logs/kunit-$k.log" 2>&1 &
 		pids="$pids $!:$k"
