@@ -330,6 +330,46 @@ static void cowlab_pages_note_ignores_thp_events(struct kunit *test)
 	}
 }
 
+/*
+ * The huge zero page replaced by a THP: every page of its block is a copy,
+ * with no per-page event (it is one event per 2 MiB, in procs only).  The
+ * blocks around it keep no record.
+ */
+static void cowlab_pages_note_thp_zero_copies_block(struct kunit *test)
+{
+	struct cowlab_pages_cursor cur = { };
+	struct cowlab_pages *p;
+	u64 ev[COWLAB_EV_WP_REUSE + 1] = { };
+	unsigned int i;
+
+	cowlab_pages_note(COWLAB_KUNIT_TGID, COWLAB_KUNIT_B,
+			  COWLAB_EV_THP_ZERO);
+	p = cowlab_pages_get(COWLAB_KUNIT_TGID);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	cur.pages = p;
+	for (i = 0; i < COWLAB_BLOCK_PAGES; i++)
+		cowlab_kunit_expect_rec(test,
+					cowlab_pages_rec(&cur, COWLAB_KUNIT_B + i * P),
+					true, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, cowlab_pages_rec(&cur, COWLAB_KUNIT_B - P), 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_pages_rec(&cur, COWLAB_KUNIT_B + PMD_SIZE),
+			0U);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&p->nr),
+			(long)COWLAB_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_nblocks(p), 1UL);
+	cowlab_pages_events(p, COWLAB_KUNIT_B, COWLAB_KUNIT_B + PMD_SIZE, ev);
+	for (i = 0; i <= COWLAB_EV_WP_REUSE; i++)
+		KUNIT_EXPECT_EQ_MSG(test, ev[i], 0ULL, "event %u", i);
+	/* A later write fault at one page counts there, and keeps copied. */
+	cowlab_pages_note(COWLAB_KUNIT_TGID, COWLAB_KUNIT_B + 7 * P,
+			  COWLAB_EV_WP_REUSE);
+	cowlab_kunit_expect_rec(test, cowlab_pages_rec(&cur, COWLAB_KUNIT_B + 7 * P),
+				true, 0, 0, 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&p->nr),
+			(long)COWLAB_BLOCK_PAGES);
+	cowlab_pages_release(p);
+}
+
 /* Per-VMA sums cover [start, end): the page at end is not included. */
 static void cowlab_pages_events_sums_range(struct kunit *test)
 {
@@ -875,6 +915,7 @@ static struct kunit_case cowlab_pages_test_cases[] = {
 	KUNIT_CASE(cowlab_rec_update_all_at_max),
 	KUNIT_CASE(cowlab_pages_note_records_copy),
 	KUNIT_CASE(cowlab_pages_note_ignores_thp_events),
+	KUNIT_CASE(cowlab_pages_note_thp_zero_copies_block),
 	KUNIT_CASE(cowlab_pages_events_sums_range),
 	KUNIT_CASE(cowlab_pages_events_across_blocks),
 	KUNIT_CASE(cowlab_pages_rec_across_blocks),
