@@ -10,6 +10,14 @@
 # The process totals in `procs` must be at least the region's counts.  One
 # KTAP line per demo, with each mismatch as a "#" line before it.
 #
+# The kernel's own witness, where it has one (5.19+): delay accounting's
+# wpcopy_count (tests/guest/wpcopy), turned on before any demo starts.  For
+# a single-threaded process writing anonymous memory, its growth between
+# two checkpoints must equal the growth of cow_copy + cow_zero + unshare in
+# `procs` (the whole process: stack and libc data too), exactly.  It is
+# per task, so a process whose threads write (the threads_fork parent) is
+# left out.  On 5.10 there is no wpcopy_count: the ok lines say so.
+#
 # Needs the module's `vmas` file (docs/debugfs.md); without it every demo
 # is skipped.  Nothing sleeps: the demo blocks on its stdin fifo while the
 # test reads cowlab, and the test blocks reading the demo's stdout fifo.
@@ -21,21 +29,23 @@ rc=0
 trap '' PIPE
 
 # The demos: checkpoints and "# expect" lines each prints (with its
-# default pages, --nohuge), then the command.  userspace/demos/README.md,
-# "Checkpoints by demo", lists every expectation.
+# default pages, --nohuge), whose processes' wpcopy_count is compared
+# ("all", or only the "child": the parent runs threads), then the command.
+# userspace/demos/README.md, "Checkpoints by demo", lists every
+# expectation.
 demo_table() {
 	cat <<'EOF'
-9 16 cow --steps 6
-3 3 nofork --steps 2
-5 8 p --steps 2
-5 8 fork_msg
-4 6 two_pages
-6 8 fork_exec
-4 4 vfork_exec
-7 11 fork_faults
-3 3 zero_fill
-6 9 threads_fork
-7 24 shared_private
+9 16 all cow --steps 6
+3 3 all nofork --steps 2
+5 8 all p --steps 2
+5 8 all fork_msg
+4 6 all two_pages
+6 8 all fork_exec
+4 4 all vfork_exec
+7 11 all fork_faults
+3 3 all zero_fill
+6 9 child threads_fork
+7 24 all shared_private
 EOF
 }
 
@@ -136,6 +146,9 @@ END {
 		if (!(pr["pid"] in pids))
 			continue
 		listed[pr["pid"]] = 1
+		# unshare is null where the kernel has none (5.10)
+		copies[pr["pid"]] = pr["cow_copy"] + pr["cow_zero"] + \
+			(pr["unshare"] == "null" ? 0 : pr["unshare"])
 		checked++
 		if (pr["state"] != "live")
 			bad("pid " pr["pid"] ": procs shows it " pr["state"])
@@ -157,33 +170,64 @@ END {
 			bad("pid " pk[1] ": not in procs, but its region has " pk[2] " " sum[kk])
 		}
 	}
+	# wpcopy_count ("PID COUNT" lines, for the pids to compare) against
+	# cow_copy + cow_zero + unshare in procs, each since the previous
+	# checkpoint of that pid (the first one only records them).
+	f = dir "/wpcopy"
+	while ((getline line < f) > 0) {
+		split(line, w, " ")
+		p = w[1]
+		if ((p " - wpcopy") in prev) {
+			checked++
+			wp++
+			dw = w[2] - prev[p " - wpcopy"]
+			dc = copies[p] - prev[p " - copies"]
+			if (dw != dc)
+				bad("pid " p ": wpcopy_count +" dw ", procs cow_copy + cow_zero + unshare +" dc " (" prev[p " - copies"] " -> " copies[p] ")")
+		}
+		prev[p " - wpcopy"] = w[2]
+		prev[p " - copies"] = copies[p] + 0
+	}
+	close(f)
 	for (kk in prev)
 		print kk, prev[kk] > (dir "/prev.new")
 	print "checked", checked + 0
+	print "wpcopy", wp + 0
 }'
 
 # check_checkpoint DEMO STEP: compare $W/expect with cowlab now; append
-# mismatches to $W/bad; add to $checked.
+# mismatches to $W/bad; add to $checked and $wpchecked.  The pids of the
+# "# expect" lines, less $wpskip, are asked for their wpcopy_count.
 check_checkpoint() {
-	local p
+	local p wp=''
 	for p in $(sed -n 's/^# expect pid=\([0-9]*\) .*/\1/p' $W/expect | sort -u); do
 		cowlab --json vmas "$p" >"$W/vmas.$p" 2>>$W/bad.cowlab ||
 			echo "# $1 step $2: cowlab --json vmas $p failed" >>$W/bad
+		[ "$p" = "$wpskip" ] || wp="$wp $p"
 	done
 	cowlab --json procs >$W/procs.json 2>>$W/bad.cowlab ||
 		echo "# $1 step $2: cowlab --json procs failed" >>$W/bad
+	: >$W/wpcopy
+	if [ $have_wpcopy = yes ] && [ -n "$wp" ]; then
+		# shellcheck disable=SC2086 # one word per pid
+		wpcopy $wp >$W/wpcopy 2>>$W/bad.cowlab ||
+			echo "# $1 step $2: wpcopy$wp failed" >>$W/bad
+	fi
 	: >$W/prev.new
 	awk -v dir=$W -v demo="$1" -v step="$2" "$CHECK_AWK" $W/prev $W/expect >$W/result
 	mv $W/prev.new $W/prev
 	grep '^#' $W/result >>$W/bad
 	checked=$((checked + $(sed -n 's/^checked //p' $W/result)))
+	wpchecked=$((wpchecked + $(sed -n 's/^wpcopy //p' $W/result)))
 }
 
-# run_demo STEPS EXPECTS DEMO [ARGS...]: one KTAP line.
+# run_demo STEPS EXPECTS WHO DEMO [ARGS...]: one KTAP line.  WHO: whose
+# wpcopy_count to compare, "all" or "child" (not the parent's).
 run_demo() {
-	local nsteps="$1" nexpects="$2" line step='' steps=0 expects=0 dpid status
-	shift 2
-	checked=0
+	local nsteps="$1" nexpects="$2" who="$3" line step='' steps=0 expects=0
+	local dpid status wpnote
+	shift 3
+	checked=0 wpchecked=0 wpskip=''
 	rm -rf $W
 	mkdir -p $W
 	mkfifo $W/in $W/out
@@ -192,6 +236,7 @@ run_demo() {
 	: >$W/expect
 	"$@" --wait <$W/in >$W/out 2>$W/err &
 	dpid=$!
+	[ "$who" = all ] || wpskip=$dpid
 	# In this order: the demo opens its stdin first, then its stdout.
 	exec 4>$W/in 3<$W/out
 	while IFS= read -r line <&3; do
@@ -224,23 +269,37 @@ run_demo() {
 		ktap_not_ok "$*: $steps checkpoints, $expects expect lines, $(wc -l <$W/bad) mismatches"
 		rc=1
 	else
-		ktap_ok "$*: $steps checkpoints, $expects expect lines, $checked values as cowlab shows them"
+		if [ $have_wpcopy = yes ]; then
+			wpnote="$wpchecked wpcopy_count deltas equal"
+		else
+			wpnote="no wpcopy_count on this kernel"
+		fi
+		ktap_ok "$*: $steps checkpoints, $expects expect lines, $checked values as cowlab shows them ($wpnote)"
 	fi
 }
 
 [ -d /sys/module/cowlab ] || insmod /cowlab.ko || { echo "not ok - insmod cowlab.ko"; exit 1; }
+# Delay accounting before any demo is forked: tasks forked while it is
+# off are never accounted.  Exit 3: the kernel has no wpcopy_count (5.10).
+have_wpcopy=yes
+wpcopy --enable 2>$W.wpcopy || {
+	wrc=$?
+	have_wpcopy=no
+	[ $wrc = 3 ] || { echo "not ok - wpcopy --enable: $(cat $W.wpcopy)"; exit 1; }
+	echo "# wpcopy_count: $(cat $W.wpcopy)"
+}
 ktap_plan "$(demo_table | wc -l)"
 # The table on fd 5: the demos' stdin is their fifo.
 exec 5<<EOF
 $(demo_table)
 EOF
-while read -r nsteps nexpects cmd <&5; do
+while read -r nsteps nexpects who cmd <&5; do
 	if [ ! -e "$D/vmas" ]; then
 		ktap_skip "the module has no $D/vmas" "$cmd"
 		continue
 	fi
 	# shellcheck disable=SC2086
-	run_demo "$nsteps" "$nexpects" $cmd
+	run_demo "$nsteps" "$nexpects" "$who" $cmd
 done
 exec 5<&-
 rmmod cowlab || rc=1
