@@ -23,6 +23,15 @@ mkdir -p "$logs"
 guest_tests=${COWLAB_GUEST_TESTS:-core vmas demos bpfcheck selftest}
 failed_steps=
 
+# plan_check LOG: every KTAP block of LOG must have as many results as its
+# plan says (a suite that died half-way has fewer); the mismatches are
+# added to LOG as "not ok" lines.
+plan_check() {
+	"$COWLAB_TOP/scripts/ktap-plan.sh" "$(basename "$1" .log)" <"$1" >"$1.plan" ||
+		cat "$1.plan" >>"$1"
+	rm -f "$1.plan"
+}
+
 # run_step NAME CMD...: run, keep the log, print it.
 run_step() {
 	local name=$1
@@ -30,6 +39,7 @@ run_step() {
 	echo "# ---- $name"
 	"$@" >"$logs/$name.log" 2>&1
 	local rc=$?
+	plan_check "$logs/$name.log"
 	cat "$logs/$name.log"
 	if [ $rc != 0 ]; then
 		failed_steps="$failed_steps $name"
@@ -69,6 +79,7 @@ collect() {
 		k=${pk#*:}
 		log=$logs/$name-$k.log
 		echo "# ---- $name $k"
+		plan_check "$log"
 		cat "$log"
 		if [ $rc != 0 ]; then
 			failed_steps="$failed_steps $name-$k"
@@ -87,6 +98,39 @@ debug_kernel() {
 		return 1
 	}
 	echo "ok 1 - debug test kernel $rel ready ($((SECONDS - t0)) s; cached in $COWLAB_CACHE/kernels)"
+}
+
+# Everything the guests need, built once, sequentially: the kernel's own
+# COW selftest (selftest.sh runs it) and the initramfs, per kernel.
+guest_setup() {
+	local k rel n=0 fail=0
+
+	echo "TAP version 13"
+	echo "1..$(($(echo $COWLAB_KERNELS | wc -w) * 2))"
+	for k in $COWLAB_KERNELS; do
+		n=$((n + 1))
+		if ! rel=$(resolve_kernel "$k"); then
+			echo "not ok $n - kernel $k set up"
+			n=$((n + 1))
+			echo "not ok $n - initramfs for $k"
+			fail=1
+			continue
+		fi
+		if "$COWLAB_TOP/scripts/selftest-cow.sh" "$rel" >/dev/null; then
+			echo "ok $n - COW selftest built for $rel"
+		else
+			echo "not ok $n - COW selftest built for $rel"
+			fail=1
+		fi
+		n=$((n + 1))
+		if "$COWLAB_TOP/scripts/initramfs.sh" "$rel" >/dev/null; then
+			echo "ok $n - initramfs for $rel"
+		else
+			echo "not ok $n - initramfs for $rel"
+			fail=1
+		fi
+	done
+	return $fail
 }
 
 guest_suite() {
@@ -109,13 +153,7 @@ fi
 
 if [[ " $suites " == *" guest "* ]]; then
 	# Build once, sequentially, then boot the kernels side by side.
-	for k in $COWLAB_KERNELS; do
-		rel=$(resolve_kernel "$k") || continue
-		# The kernel's own COW selftest, into the initramfs (selftest.sh).
-		"$COWLAB_TOP/scripts/selftest-cow.sh" "$rel" >/dev/null ||
-			echo "# selftest-cow.sh $rel failed: selftest.sh will say so"
-		"$COWLAB_TOP/scripts/initramfs.sh" "$rel" >/dev/null
-	done
+	run_step guest-setup guest_setup
 	# At most COWLAB_GUESTS at once: a TCG guest keeps one core busy.
 	set -- $COWLAB_KERNELS
 	while [ $# -gt 0 ]; do
