@@ -5,8 +5,10 @@
 # guest off; then check every output.  One guest at a time; each session
 # has a hard timeout.  Prints KTAP and "N passed, N failed".
 #
-# Usage: scripts/lab-test.sh [-k 6.1|6.12]... [-t SECONDS]
-#   -k K         kernel (repeatable; default: 6.1 and 6.12, one after the other)
+# Usage: scripts/lab-test.sh [-k KERNEL]... [-t SECONDS]
+#   -k K         kernel: 5.10, 6.1, 6.12, 7.x or a release (repeatable;
+#                default: each of $COWLAB_KERNELS, one after the other,
+#                about 20 s a session under TCG)
 #   -t SECONDS   hard limit per session, default 600
 #   --keep DIR   keep the transcripts (DIR/K/console.log, DIR/K/NN.out)
 # Exit status: 0 if every check passed.
@@ -19,7 +21,7 @@ while [ $# -gt 0 ]; do
 	-k|--kernel) kernels+=("$2"); shift 2 ;;
 	-t|--timeout) limit=$2; shift 2 ;;
 	--keep) keep=$2; shift 2 ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) die "unknown argument $1 (see --help)" ;;
 	esac
 done
