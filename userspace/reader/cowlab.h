@@ -74,6 +74,13 @@ struct dbgfs_src {
 };
 
 int dbgfs_init(void);
+/*
+ * dbgfs_table() flag, beside the COWLAB_TABLE_* ones: the file may be
+ * missing (an older module): DBGFS_ABSENT, and nothing said about it.
+ */
+#define DBGFS_OPTIONAL	0x100
+#define DBGFS_ABSENT	3
+
 int dbgfs_table(const char *name, int pid, unsigned int flags,
 		struct cowlab_table *t, struct dbgfs_src *src);
 __printf(3, 4)
@@ -139,6 +146,7 @@ void json_arr(struct json *j);
 void json_arr_end(struct json *j);
 void json_key(struct json *j, const char *key);
 void json_str(struct json *j, const char *s);
+void json_str_or_null(struct json *j, const char *s);
 void json_u64(struct json *j, unsigned long long v);
 void json_s64(struct json *j, long long v);
 void json_u64_or_null(struct json *j, unsigned long long v, bool avail);
@@ -154,6 +162,7 @@ enum proc_ctr {
 	CTR_UNSHARE,
 	CTR_THP_REUSE,
 	CTR_THP_SPLIT,
+	CTR_THP_ZERO,
 	NR_PROC_CTRS,
 };
 

@@ -210,9 +210,12 @@ out:
 	return err;
 }
 
-/* Read DIR/@name (for @pid if not 0). Prints why not; returns 0 or -errno. */
-static int dbgfs_read(const char *name, int pid, char **text, size_t *len,
-		      struct dbgfs_src *src)
+/*
+ * Read DIR/@name (for @pid if not 0). Prints why not (but not, if
+ * @optional, that it does not exist); returns 0 or -errno.
+ */
+static int dbgfs_read(const char *name, int pid, bool optional, char **text,
+		      size_t *len, struct dbgfs_src *src)
 {
 	char path[PATH_MAX + 64];
 	int err;
@@ -241,11 +244,16 @@ static int dbgfs_read(const char *name, int pid, char **text, size_t *len,
 			return err;
 		}
 	}
-	if (err)
+	if (err && !(optional && err == -ENOENT))
 		explain_file(path, name, err);
 	return err;
 }
 
+/*
+ * Read and parse DIR/@name (of @pid if not 0; @flags: COWLAB_TABLE_* and
+ * DBGFS_OPTIONAL). Returns EXIT_OK, EXIT_FAIL after saying why, or
+ * DBGFS_ABSENT.
+ */
 int dbgfs_table(const char *name, int pid, unsigned int flags,
 		struct cowlab_table *t, struct dbgfs_src *src)
 {
@@ -255,10 +263,13 @@ int dbgfs_table(const char *name, int pid, unsigned int flags,
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	err = dbgfs_read(name, pid, &text, &len, src);
+	err = dbgfs_read(name, pid, flags & DBGFS_OPTIONAL, &text, &len, src);
+	if (err == -ENOENT && (flags & DBGFS_OPTIONAL))
+		return DBGFS_ABSENT;
 	if (err)
 		return EXIT_FAIL;
-	err = cowlab_table_parse_strict(t, text, len, flags, &msg, &line);
+	err = cowlab_table_parse_strict(t, text, len, flags & ~DBGFS_OPTIONAL,
+					&msg, &line);
 	if (err) {
 		dbgfs_bad(src, line, "%s", msg);
 		cowlab_table_free(t);

@@ -135,6 +135,15 @@ void json_str(struct json *j, const char *s)
 	put_string(j->f, s);
 }
 
+/* @s, or null if it is NULL. */
+void json_str_or_null(struct json *j, const char *s)
+{
+	if (s)
+		json_str(j, s);
+	else
+		json_null(j);
+}
+
 void json_u64(struct json *j, unsigned long long v)
 {
 	sep(j);

@@ -19,6 +19,7 @@ static const char *const ctr_names[NR_PROC_CTRS] = {
 	[CTR_UNSHARE] = "unshare",
 	[CTR_THP_REUSE] = "thp_reuse",
 	[CTR_THP_SPLIT] = "thp_split",
+	[CTR_THP_ZERO] = "thp_zero",
 };
 
 enum key_kind { KEY_PID, KEY_PPID, KEY_STATE, KEY_COMM, KEY_CTR };
@@ -39,6 +40,7 @@ static const struct sort_key {
 	{ "unshare", "unshare", KEY_CTR, CTR_UNSHARE },
 	{ "thp_reuse", "thp_reuse", KEY_CTR, CTR_THP_REUSE },
 	{ "thp_split", "thp_split", KEY_CTR, CTR_THP_SPLIT },
+	{ "thp_zero", "thp_zero", KEY_CTR, CTR_THP_ZERO },
 };
 
 #define NR_SORT_KEYS ARRAY_SIZE(sort_keys)
@@ -58,7 +60,7 @@ int procs_check_sort(const char *key)
 {
 	if (find_key(key))
 		return 0;
-	cl_err("cannot sort by '%s': use pid, ppid, state, comm, cow_copy, cow_zero, wp_reuse, unshare, thp_reuse or thp_split",
+	cl_err("cannot sort by '%s': use pid, ppid, state, comm, cow_copy, cow_zero, wp_reuse, unshare, thp_reuse, thp_split or thp_zero",
 	       key);
 	return -EINVAL;
 }
@@ -97,7 +99,10 @@ int procs_load(struct procs *ps)
 	ccomm = cstate < 0 ? -1 : dbgfs_col(&src, &ps->t, "comm");
 	if (ccomm < 0)
 		goto fail;
-	/* A counter column this module lacks reads as "-". */
+	/*
+	 * A counter column this module lacks (thp_zero, in older modules)
+	 * reads as "-", like a class the kernel cannot count.
+	 */
 	for (i = 0; i < NR_PROC_CTRS; i++)
 		cctr[i] = cowlab_table_col(&ps->t, ctr_names[i]);
 
@@ -405,7 +410,7 @@ int procs_show(const struct procs *ps, FILE *f, size_t max_rows,
 {
 	static const char *const hdr[] = {
 		"PID", "PPID", "STATE", "COPY", "ZERO", "REUSE", "UNSHARE",
-		"THP_REUSE", "THP_SPLIT", "COMM",
+		"THP_REUSE", "THP_SPLIT", "THP_ZERO", "COMM",
 	};
 	bool tree = env.tree == TREE_ON || (env.tree == TREE_AUTO && !env.sort);
 	struct ttable t;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `cowlab status`: the probes file (which fault paths are watched on this
- * kernel, and what they missed) and the stats file, with what to do about
- * what they show.
+ * `cowlab status`: the classes file (which event classes this kernel cannot
+ * count, and why; older modules have none), the probes file (which fault
+ * paths are watched on this kernel, and what they missed) and the stats
+ * file, with what to do about what they show.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,14 +18,79 @@ struct probe {
 	bool have_error, have_nmissed;
 };
 
+struct class {
+	const char *name, *status;
+	const char *reason;		/* NULL for "-" or no reason column */
+	char *probe;			/* "missing probe SYMBOL ...": SYMBOL */
+};
+
 struct status {
-	struct cowlab_table pt, st;
+	struct cowlab_table ct, pt, st;
+	bool have_classes;		/* false: an older module, no file */
+	struct class *c;
+	size_t nc;
 	struct probe *p;
 	size_t np;
 	const char **name;		/* of each statistic */
 	unsigned long long *val;
 	bool *have_val;
 };
+
+/* SYMBOL of a reason "probe SYMBOL ...", malloc'd; NULL if not one. */
+static char *reason_probe(const char *reason)
+{
+	const char *sym;
+
+	if (!reason || strncmp(reason, "probe ", 6))
+		return NULL;
+	sym = reason + 6;
+	if (!*sym || *sym == ' ')
+		return NULL;
+	return strndup(sym, strcspn(sym, " "));
+}
+
+static int load_classes(struct status *s)
+{
+	struct dbgfs_src src;
+	int cname, cstat, creason, ret;
+	size_t r;
+
+	ret = dbgfs_table("classes", 0, DBGFS_OPTIONAL |
+			  COWLAB_TABLE_REST_LAST | COWLAB_TABLE_LAST_OPTIONAL,
+			  &s->ct, &src);
+	if (ret == DBGFS_ABSENT)
+		return 0;
+	if (ret)
+		return -1;
+	s->have_classes = true;
+	cname = dbgfs_col(&src, &s->ct, "class");
+	cstat = cname < 0 ? -1 : dbgfs_col(&src, &s->ct, "status");
+	if (cstat < 0)
+		return -1;
+	/* The reason runs to the end of the line: it must be last. */
+	creason = cowlab_table_col(&s->ct, "reason");
+	if (creason >= 0 && (size_t)creason != s->ct.ncols - 1) {
+		dbgfs_bad(&src, 1, "'reason' must be the last column");
+		return -1;
+	}
+	s->c = calloc(s->ct.nrows + 1, sizeof(*s->c));
+	if (!s->c) {
+		cl_err("out of memory");
+		return -1;
+	}
+	s->nc = s->ct.nrows;
+	for (r = 0; r < s->ct.nrows; r++) {
+		struct class *c = &s->c[r];
+		const char *why = creason < 0 ? "" : s->ct.rows[r][creason];
+
+		c->name = s->ct.rows[r][cname];
+		c->status = s->ct.rows[r][cstat];
+		c->reason = *why && strcmp(why, "-") ? why : NULL;
+		if (!strcmp(c->status, "missing"))
+			c->probe = reason_probe(c->reason);
+	}
+	return 0;
+}
 
 static int load_probes(struct status *s)
 {
@@ -104,10 +170,16 @@ static int load_stats(struct status *s)
 
 static void status_free(struct status *s)
 {
+	size_t r;
+
+	for (r = 0; r < s->nc; r++)
+		free(s->c[r].probe);
+	free(s->c);
 	free(s->p);
 	free(s->name);
 	free(s->val);
 	free(s->have_val);
+	cowlab_table_free(&s->ct);
 	cowlab_table_free(&s->pt);
 	cowlab_table_free(&s->st);
 }
@@ -127,6 +199,30 @@ static bool stat_val(const struct status *s, const char *name,
 	return false;
 }
 
+/* The classes, as a JSON array: null where the file says "-". */
+static void classes_json(struct json *j, const struct status *s)
+{
+	size_t r;
+
+	json_arr(j);
+	for (r = 0; r < s->nc; r++) {
+		json_nl(j);
+		json_obj(j);
+		json_key(j, "class");
+		json_str(j, s->c[r].name);
+		json_key(j, "status");
+		json_str(j, s->c[r].status);
+		json_key(j, "reason");
+		json_str_or_null(j, s->c[r].reason);
+		json_key(j, "probe");
+		json_str_or_null(j, s->c[r].probe);
+		json_obj_end(j);
+	}
+	if (s->nc)
+		json_nl(j);
+	json_arr_end(j);
+}
+
 static void status_json(const struct status *s)
 {
 	struct json j;
@@ -134,6 +230,11 @@ static void status_json(const struct status *s)
 
 	json_init(&j, stdout);
 	json_obj(&j);
+	json_key(&j, "classes");
+	if (s->have_classes)
+		classes_json(&j, s);
+	else
+		json_null(&j);
 	json_key(&j, "probes");
 	json_arr(&j);
 	for (r = 0; r < s->np; r++) {
@@ -173,6 +274,54 @@ static void status_json(const struct status *s)
 	putchar('\n');
 }
 
+/* The classes table, if the module has one. Returns how many not counted. */
+static size_t classes_text(const struct status *s)
+{
+	static const char *const hdr[] = { "CLASS", "STATUS", "REASON" };
+	size_t r, n = 0;
+	struct ttable t;
+
+	if (!s->have_classes)
+		return 0;
+	tt_init(&t, 3, hdr, 1UL << 0 | 1UL << 1 | 1UL << 2);
+	for (r = 0; r < s->nc; r++) {
+		const struct class *c = &s->c[r];
+		char *name = fmt_safe(c->name), *st = fmt_safe(c->status);
+		char *why = fmt_safe(c->reason ? c->reason : "");
+
+		tt_cell(&t, name ? name : "?");
+		tt_cell(&t, st ? st : "?");
+		tt_cell(&t, why ? why : "?");
+		n += strcmp(c->status, "counted") != 0;
+		free(name);
+		free(st);
+		free(why);
+	}
+	tt_print(&t, stdout, 0);
+	tt_free(&t);
+	putchar('\n');
+	return n;
+}
+
+/* "note: unshare, thp_zero are not counted here ...", for @n classes. */
+static void classes_note(const struct status *s, size_t n)
+{
+	size_t r, k = 0;
+
+	fputs("\nnote: ", stdout);
+	for (r = 0; r < s->nc; r++) {
+		char *name;
+
+		if (!strcmp(s->c[r].status, "counted"))
+			continue;
+		name = fmt_safe(s->c[r].name);
+		printf("%s%s", k++ ? ", " : "", name ? name : "?");
+		free(name);
+	}
+	printf(" %s not counted here: procs shows '-' for %s\n",
+	       n == 1 ? "is" : "are", n == 1 ? "it" : "them");
+}
+
 static void status_text(const struct status *s)
 {
 	static const char *const phdr[] = {
@@ -180,10 +329,11 @@ static void status_text(const struct status *s)
 	};
 	static const char *const shdr[] = { "STATISTIC", "VALUE" };
 	unsigned long long missed = 0, v;
-	size_t r, bad = 0;
+	size_t r, bad = 0, absent;
 	struct ttable t;
 	char buf[SIZE_BUF];
 
+	absent = classes_text(s);
 	tt_init(&t, 5, phdr, 1UL << 0 | 1UL << 1 | 1UL << 2);
 	for (r = 0; r < s->np; r++) {
 		const struct probe *p = &s->p[r];
@@ -219,6 +369,8 @@ static void status_text(const struct status *s)
 	tt_print(&t, stdout, 0);
 	tt_free(&t);
 
+	if (absent)
+		classes_note(s, absent);
 	if (bad)
 		printf("\nnote: %zu probe(s) not registered: the event classes they count show '-'\n"
 		       "      (missing: not on this kernel; failed: see dmesg)\n",
@@ -246,7 +398,7 @@ int cmd_status(int argc, char **argv)
 	if (ret)
 		return ret;
 	ret = EXIT_FAIL;
-	if (load_probes(&s) || load_stats(&s))
+	if (load_classes(&s) || load_probes(&s) || load_stats(&s))
 		goto out;
 	if (env.json)
 		status_json(&s);

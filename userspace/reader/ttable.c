@@ -150,20 +150,25 @@ void tt_print(const struct ttable *t, FILE *f, size_t max_rows)
 		fputc('\n', f);
 	}
 
+	/* Spaces are held back until something follows: no trailing ones. */
 	for (r = 0; r <= rows; r++) {
+		size_t spaces = 0;
+
 		for (c = 0; c < t->ncols; c++) {
 			const char *s = r ? cell(t, r - 1, c) : t->hdr[c];
 			size_t len = strlen(s);
-			bool last = c + 1 == t->ncols;
 			bool left = t->left & (1UL << c);
 
-			if (c)
-				fputc(' ', f);
+			spaces += c > 0;
 			if (!left)
-				pad(f, w[c] - len, ' ');
-			fputs(s, f);
-			if (left && !last)
-				pad(f, w[c] - len, ' ');
+				spaces += w[c] - len;
+			if (len) {
+				pad(f, spaces, ' ');
+				fputs(s, f);
+				spaces = 0;
+			}
+			if (left)
+				spaces += w[c] - len;
 		}
 		fputc('\n', f);
 	}
