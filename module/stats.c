@@ -212,20 +212,32 @@ static void cowlab_init_entry(struct cowlab_proc *p, struct task_struct *who,
 	strscpy(p->comm, who->comm, sizeof(p->comm));
 }
 
+/* How cowlab_get() treats an entry that is missing, or exited. */
+enum cowlab_get_mode {
+	COWLAB_LOOKUP,		/* only find it */
+	COWLAB_CREATE,		/* create it if missing (a fault) */
+	COWLAB_FORK,		/* a new process: an exited entry is a reused pid */
+};
+
 /*
- * The entry of @tgid, created from @who (a task of that process, or NULL
- * to not create).  Returns with the bucket lock held, or NULL with no lock
- * held.  The locks are never taken in interrupt context.
+ * The entry of @tgid; with @mode, created from @who (a task of that
+ * process).  Only fork recycles the exited entry of a reused pid: a fault
+ * by a thread that lags behind exit_group() (signal->live is 0, its mm is
+ * not gone yet) still counts for the process that is exiting.  Returns
+ * with the bucket lock held, or NULL with no lock held.  The locks are
+ * never taken in interrupt context.
  */
 static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
-				      pid_t ppid)
+				      pid_t ppid, enum cowlab_get_mode mode)
 {
 	struct cowlab_bucket *b = cowlab_bucket_of(tgid);
 	struct cowlab_proc *p, *fresh;
 
+	if (mode == COWLAB_LOOKUP)
+		who = NULL;
 	raw_spin_lock(&b->lock);
 	p = cowlab_find(b, tgid);
-	if (p && who && p->exit_seq) {
+	if (p && mode == COWLAB_FORK && p->exit_seq) {
 		/* The pid was reused: a new process, not the exited one. */
 		cowlab_init_entry(p, who, ppid);
 		return p;
@@ -329,7 +341,7 @@ static bool cowlab_hot_fill(struct cowlab_hot *h, struct mm_struct *mm,
 	}
 	tgid = owner->tgid;
 	ppid = rcu_dereference(owner->real_parent)->tgid;
-	p = cowlab_get(tgid, owner->group_leader, ppid);
+	p = cowlab_get(tgid, owner->group_leader, ppid, COWLAB_CREATE);
 	rcu_read_unlock();
 	if (!p) {
 		atomic_long_inc(&cowlab_events_dropped);
@@ -367,7 +379,9 @@ void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
 			goto out;
 	}
 	atomic_inc(&h->proc->events[ev]);
-	cowlab_pages_note_hot(&h->pages, h->tgid, addr, ev);
+	/* An exiting process's records went at its exit: make none again. */
+	if (!READ_ONCE(h->proc->exit_seq))
+		cowlab_pages_note_hot(&h->pages, h->tgid, addr, ev);
 out:
 	put_cpu_ptr(&cowlab_hot);
 }
@@ -402,7 +416,7 @@ void cowlab_stats_fork(struct task_struct *parent, struct task_struct *child)
 
 	if (child->tgid != child->pid || (child->flags & PF_KTHREAD))
 		return;
-	p = cowlab_get(child->tgid, child, parent->tgid);
+	p = cowlab_get(child->tgid, child, parent->tgid, COWLAB_FORK);
 	if (!p) {
 		atomic_long_inc(&cowlab_dropped);
 		return;
@@ -419,7 +433,7 @@ void cowlab_stats_task_exit(struct task_struct *t)
 		return;
 	/* Its address space is gone, and with it what the records describe. */
 	cowlab_pages_forget(t->tgid);
-	p = cowlab_get(t->tgid, NULL, 0);
+	p = cowlab_get(t->tgid, NULL, 0, COWLAB_LOOKUP);
 	if (!p)
 		return;
 	if (!p->exit_seq) {
@@ -437,7 +451,7 @@ void cowlab_stats_exec(struct task_struct *t)
 	struct cowlab_proc *p;
 
 	cowlab_pages_forget(t->tgid);
-	p = cowlab_get(t->tgid, NULL, 0);
+	p = cowlab_get(t->tgid, NULL, 0, COWLAB_LOOKUP);
 	if (!p)
 		return;
 	strscpy(p->comm, t->comm, sizeof(p->comm));
@@ -461,7 +475,7 @@ int cowlab_stats_reset(pid_t tgid)
 	unsigned int i;
 
 	if (tgid) {
-		struct cowlab_proc *p = cowlab_get(tgid, NULL, 0);
+		struct cowlab_proc *p = cowlab_get(tgid, NULL, 0, COWLAB_LOOKUP);
 
 		if (!p)
 			return -ESRCH;
@@ -481,7 +495,7 @@ int cowlab_stats_reset(pid_t tgid)
 			continue;
 		if (seq && cowlab_evict(p, t, seq))
 			continue;
-		p = cowlab_get(t, NULL, 0);
+		p = cowlab_get(t, NULL, 0, COWLAB_LOOKUP);
 		if (p) {
 			cowlab_zero(p);
 			cowlab_put(t);

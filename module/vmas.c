@@ -38,7 +38,13 @@ static struct pid *cowlab_default_pid;
 struct cowlab_vmas_priv {
 	bool pages_file;		/* pages, not vmas */
 	struct pid *pid;		/* selected on this file, or NULL */
-	struct mm_struct *mm;		/* for the read in progress */
+	/*
+	 * The address space being read, held by mm_count only (mmgrab), as
+	 * /proc/PID/maps does: an open file must not keep a killed process's
+	 * memory.  Each read takes mm_users for its duration (@users).
+	 */
+	struct mm_struct *mm;
+	bool users;
 	struct cowlab_pages *pages;
 	pid_t tgid;
 	unsigned long addr;		/* start of the record at pos */
@@ -66,7 +72,7 @@ static void cowlab_vmas_put_mm(struct cowlab_vmas_priv *priv)
 	cowlab_pages_release(priv->pages);
 	priv->pages = NULL;
 	if (priv->mm)
-		mmput(priv->mm);
+		mmdrop(priv->mm);
 	priv->mm = NULL;
 }
 
@@ -91,6 +97,8 @@ static int cowlab_vmas_begin(struct cowlab_vmas_priv *priv)
 	put_task_struct(task);
 	if (!priv->mm)
 		return -ESRCH;		/* exiting, or a kernel thread */
+	mmgrab(priv->mm);
+	mmput(priv->mm);
 	priv->pages = cowlab_pages_get(priv->tgid);
 	priv->addr = 0;
 	priv->next_addr = 0;
@@ -107,10 +115,15 @@ static void *cowlab_vmas_start(struct seq_file *m, loff_t *pos)
 		if (err)
 			return ERR_PTR(err);
 		priv->pos = 0;
-		return SEQ_START_TOKEN;
-	}
-	if (!priv->mm)
+	} else if (!priv->mm) {
 		return NULL;
+	}
+	/* The process is gone since the last read: the file ends here. */
+	if (!mmget_not_zero(priv->mm))
+		return *pos ? NULL : ERR_PTR(-ESRCH);
+	priv->users = true;
+	if (*pos == 0)
+		return SEQ_START_TOKEN;
 	if (*pos != priv->pos) {	/* the next record, not a retry */
 		priv->addr = priv->next_addr;
 		priv->pos = *pos;
@@ -145,6 +158,9 @@ static void cowlab_vmas_stop(struct seq_file *m, void *v)
 	if (priv->locked)
 		mmap_read_unlock(priv->mm);
 	priv->locked = false;
+	if (priv->users)
+		mmput(priv->mm);
+	priv->users = false;
 }
 
 /* Not walked: their counts are "-". */
@@ -264,42 +280,76 @@ static const char cowlab_state_chars[COWLAB_NR_PAGE_STATES] = {
 	[COWLAB_PAGE_ZERO] = 'Z',
 };
 
+/* A line of the pages file being filled by the walk. */
+struct cowlab_map_line {
+	unsigned long vm_start;		/* the VMA's: lines start 64 pages apart */
+	unsigned long start, end;	/* the line's, once @started */
+	bool started;			/* a present page was seen */
+	char *map;
+};
+
+#define COWLAB_MAP_FULL	1		/* the line is complete: stop the walk */
+
+/*
+ * A run of pages in one state.  Lines that hold no present page are left
+ * out, so that a walk over a huge reservation (PROT_NONE terabytes) finds
+ * the next present page and prints only what is there.
+ */
 static int cowlab_map_fn(void *arg, unsigned long addr, unsigned long npages,
 			 enum cowlab_page_state st)
 {
-	struct cowlab_vmas_priv *priv = arg;
-	unsigned long i = (addr - priv->addr) >> PAGE_SHIFT;
+	const unsigned long line_bytes = COWLAB_MAP_PAGES * PAGE_SIZE;
+	struct cowlab_map_line *l = arg;
+	unsigned long end = addr + npages * PAGE_SIZE;
 
-	while (npages-- && i < COWLAB_MAP_PAGES)
-		priv->map[i++] = cowlab_state_chars[st];
-	return 0;
+	if (!l->started) {
+		if (st == COWLAB_PAGE_ABSENT)
+			return 0;
+		l->started = true;
+		l->start = l->vm_start +
+			   rounddown(addr - l->vm_start, line_bytes);
+		l->end = l->start + line_bytes;
+		memset(l->map, cowlab_state_chars[COWLAB_PAGE_ABSENT],
+		       COWLAB_MAP_PAGES);
+	}
+	for (; addr < end && addr < l->end; addr += PAGE_SIZE)
+		l->map[(addr - l->start) >> PAGE_SHIFT] =
+			cowlab_state_chars[st];
+	return addr >= l->end ? COWLAB_MAP_FULL : 0;
 }
 
-/* One line of up to 64 pages, from priv->addr, inside @vma. */
+/*
+ * The next line with a present page, at or after priv->addr, in @vma or
+ * the VMAs after it; nothing once there is none.
+ */
 static int cowlab_pages_show_line(struct seq_file *m,
 				  struct cowlab_vmas_priv *priv,
 				  struct vm_area_struct *vma)
 {
-	unsigned long start, end;
+	struct cowlab_map_line l = { .map = priv->map };
 	int err;
 
-	/* Skip VMAs that are not walked, and gaps between VMAs. */
-	while (vma && cowlab_vma_skipped(vma))
-		vma = find_vma(priv->mm, vma->vm_end);
+	for (; vma; vma = find_vma(priv->mm, vma->vm_end)) {
+		/* Skip VMAs that are not walked, and gaps between VMAs. */
+		if (cowlab_vma_skipped(vma))
+			continue;
+		l.vm_start = vma->vm_start;
+		err = cowlab_walk_range(vma, max(priv->addr, vma->vm_start),
+					vma->vm_end, priv->pages,
+					cowlab_map_fn, &l);
+		if (err < 0)
+			return err;
+		if (l.started)
+			break;
+	}
 	if (!vma) {
 		priv->next_addr = TASK_SIZE;
 		return 0;
 	}
-	start = max(priv->addr, vma->vm_start);
-	end = min(start + COWLAB_MAP_PAGES * PAGE_SIZE, vma->vm_end);
-	priv->addr = start;
-	memset(priv->map, 0, sizeof(priv->map));
-	err = cowlab_walk_range(vma, start, end, priv->pages, cowlab_map_fn,
-				priv);
-	if (err)
-		return err;
-	seq_printf(m, "%lx %s\n", start, priv->map);
-	priv->next_addr = end;
+	l.end = min(l.end, vma->vm_end);
+	priv->map[(l.end - l.start) >> PAGE_SHIFT] = '\0';
+	seq_printf(m, "%lx %s\n", l.start, priv->map);
+	priv->next_addr = l.end;
 	return 0;
 }
 
@@ -362,8 +412,8 @@ static ssize_t cowlab_vmas_write(struct file *file, const char __user *ubuf,
 {
 	struct seq_file *m = file->private_data;
 	struct cowlab_vmas_priv *priv = m->private;
+	struct pid *pid, *old, *old_default;
 	struct task_struct *task;
-	struct pid *pid;
 	char buf[16];
 	pid_t nr;
 	int err;
@@ -386,12 +436,19 @@ static ssize_t cowlab_vmas_write(struct file *file, const char __user *ubuf,
 		return -ESRCH;
 	}
 	put_task_struct(task);
+	/*
+	 * Both pids are swapped under the lock that readers take to look
+	 * at them: two writers on one file never drop the same old pid, and
+	 * a read never takes a reference on a freed one.
+	 */
 	mutex_lock(&cowlab_default_lock);
-	put_pid(cowlab_default_pid);
+	old_default = cowlab_default_pid;
 	cowlab_default_pid = get_pid(pid);
-	mutex_unlock(&cowlab_default_lock);
-	put_pid(priv->pid);
+	old = priv->pid;
 	priv->pid = pid;
+	mutex_unlock(&cowlab_default_lock);
+	put_pid(old_default);
+	put_pid(old);
 	return len;
 }
 

@@ -18,6 +18,9 @@
 #include "cowlab.h"
 #include "compat.h"
 
+/* Looks at a PMD that keeps changing under the walk before giving up. */
+#define COWLAB_WALK_TRIES	16
+
 /* An exclusive page at @addr: was it installed by a COW break? */
 static enum cowlab_page_state cowlab_exclusive(struct cowlab_pages_cursor *cur,
 					       unsigned long addr)
@@ -157,36 +160,55 @@ int cowlab_walk_range(struct vm_area_struct *vma, unsigned long start,
 
 	while (addr < end) {
 		pgd_t *pgd = pgd_offset(mm, addr);
+		unsigned int tries = 0;
 		p4d_t *p4d;
 		pud_t *pud;
 		pmd_t *pmd, pmdval;
 
-		next = pmd_addr_end(addr, end);
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		/* Report a bad entry as absent: clearing it is not ours to do. */
+		/*
+		 * Report a bad entry as absent: clearing it is not ours to do.
+		 * An empty upper level is skipped whole: a reservation of
+		 * terabytes costs a few steps, not one per 2 MiB.
+		 */
+		next = pgd_addr_end(addr, end);
 		if (pgd_none(*pgd) || pgd_bad(*pgd))
 			goto absent;
 		p4d = p4d_offset(pgd, addr);
+		next = p4d_addr_end(addr, end);
 		if (p4d_none(*p4d) || p4d_bad(*p4d))
 			goto absent;
 		pud = pud_offset(p4d, addr);
+		next = pud_addr_end(addr, end);
 		if (pud_none(*pud) || !pud_present(*pud) || pud_trans_huge(*pud) ||
 		    pud_bad(*pud))
 			goto absent;
 		pmd = pmd_offset(pud, addr);
+		next = pmd_addr_end(addr, end);
 retry:
 		pmdval = cowlab_pmdp_get(pmd);
 		if (pmd_none(pmdval) || !pmd_present(pmdval))
 			goto absent;
+		/*
+		 * Device-mapped (DAX) and bad PMDs map no PTE table and no THP
+		 * we can count: absent (a huge PMD is "bad" to pmd_bad()).
+		 */
 		if (pmd_trans_huge(pmdval))
 			ret = cowlab_walk_huge(vma, pmd, addr, next, &cur, fn,
 					       arg);
+		else if (cowlab_pmd_devmap(pmdval) || pmd_bad(pmdval))
+			goto absent;
 		else
 			ret = cowlab_walk_ptes(vma, pmd, addr, next, &cur, fn, arg);
-		/* The PMD changed under us: look again. */
-		if (ret == -EAGAIN)
+		/*
+		 * The PMD changed under us (a THP split or collapsed): look
+		 * again, a bounded number of times.
+		 */
+		if (ret == -EAGAIN && ++tries < COWLAB_WALK_TRIES) {
+			cond_resched();
 			goto retry;
+		}
 		if (ret)
 			return ret;
 		goto done;

@@ -310,6 +310,39 @@ static void cowlab_stats_fork_reused_pid(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, snap.events[COWLAB_EV_WP_REUSE], 0U);
 }
 
+/*
+ * A thread that lags behind exit_group(): the process is marked exited
+ * (signal->live is 0), but the thread still faults before exit_mm().  Its
+ * events add to the exiting process's counts; only a fork may take the
+ * entry over for a reused pid.
+ */
+static void cowlab_stats_count_after_group_exit_keeps_counts(struct kunit *test)
+{
+	struct task_struct *parent, *child;
+	struct cowlab_proc_snap snap;
+	struct mm_struct *mm;
+
+	cowlab_kunit_need_owner(test);
+	cowlab_kunit_table(test, 16);
+	parent = cowlab_kunit_task(test, 0, NULL);
+	child = cowlab_kunit_task(test, 1, parent);
+	cowlab_stats_fork(parent, child);
+	mm = cowlab_kunit_mm(test, child);
+	cowlab_stats_count(mm, 0x400000, COWLAB_EV_COW_COPY);
+	cowlab_stats_count(mm, 0x401000, COWLAB_EV_COW_COPY);
+	cowlab_kunit_exit_task(child);
+	cowlab_stats_invalidate();
+	cowlab_stats_count(mm, 0x402000, COWLAB_EV_COW_COPY);
+	KUNIT_ASSERT_TRUE(test, cowlab_kunit_find(child->tgid, &snap));
+	KUNIT_EXPECT_TRUE(test, snap.exited);
+	KUNIT_EXPECT_EQ(test, snap.events[COWLAB_EV_COW_COPY], 3U);
+	KUNIT_EXPECT_EQ(test, snap.ppid, parent->tgid);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_ntracked(), 1U);
+	/* The records went at the exit, and the late fault made none. */
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(child->tgid, 0x400000), 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(child->tgid, 0x402000), 0U);
+}
+
 /* Events count for the mm's owner, tracked from its first event. */
 static void cowlab_stats_count_attributes_to_owner(struct kunit *test)
 {
@@ -806,6 +839,7 @@ static struct kunit_case cowlab_stats_test_cases[] = {
 	KUNIT_CASE(cowlab_stats_exec_renames),
 	KUNIT_CASE(cowlab_stats_fork_reused_pid),
 	KUNIT_CASE(cowlab_stats_count_attributes_to_owner),
+	KUNIT_CASE(cowlab_stats_count_after_group_exit_keeps_counts),
 	KUNIT_CASE(cowlab_stats_reset_one_and_all),
 	KUNIT_CASE(cowlab_stats_count_notes_pages),
 	KUNIT_CASE(cowlab_stats_zap_drops_records),
