@@ -25,7 +25,9 @@ MODULE_PARM_DESC(max_procs,
 static unsigned long max_pages = 1UL << 21;
 module_param(max_pages, ulong, 0444);
 MODULE_PARM_DESC(max_pages,
-		 "pages whose COW history is recorded, all processes together (default 2097152)");
+		 "pages whose COW history is recorded, all processes together (0..1073741824, default 2097152)");
+/* 2^30 pages: 4 TiB of memory, 4 GiB of records at most. */
+#define COWLAB_MAX_PAGES_LIMIT	BIT(30)
 
 static int __init cowlab_init(void)
 {
@@ -33,6 +35,11 @@ static int __init cowlab_init(void)
 
 	if (max_procs < 16 || max_procs > (1U << 20)) {
 		pr_err("max_procs=%u out of range (16..1048576)\n", max_procs);
+		return -EINVAL;
+	}
+	if (max_pages > COWLAB_MAX_PAGES_LIMIT) {
+		pr_err("max_pages=%lu out of range (0..%lu)\n", max_pages,
+		       COWLAB_MAX_PAGES_LIMIT);
 		return -EINVAL;
 	}
 	err = cowlab_stats_init(max_procs);

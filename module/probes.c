@@ -92,9 +92,15 @@ NOKPROBE_SYMBOL(cowlab_classify);
  * A function that holds another's body, which may be inlined in it: where
  * a probed callee returns to when called from there.
  */
+#define COWLAB_SITE_NAMES	2
+/* Each name's body, and its .cold part (code GCC moved out of line). */
+#define COWLAB_SITE_RANGES	(2 * COWLAB_SITE_NAMES)
+
 struct cowlab_site {
-	const char *names[2];	/* the inner function, else the outer one */
-	unsigned long start, len;
+	const char *names[COWLAB_SITE_NAMES];	/* the inner function, the outer */
+	struct {
+		unsigned long start, len;	/* len 0: unused */
+	} ranges[COWLAB_SITE_RANGES];
 };
 
 static struct cowlab_site cowlab_copy_site = {
@@ -111,7 +117,12 @@ static struct cowlab_site cowlab_huge_zero_site = {
 
 static bool cowlab_site_has(const struct cowlab_site *site, unsigned long ip)
 {
-	return ip - site->start < site->len;
+	unsigned int i;
+
+	for (i = 0; i < COWLAB_SITE_RANGES; i++)
+		if (ip - site->ranges[i].start < site->ranges[i].len)
+			return true;
+	return false;
 }
 
 NOKPROBE_SYMBOL(cowlab_site_has);
@@ -156,7 +167,7 @@ static int cowlab_access_flags_pre(struct kprobe *p, struct pt_regs *regs)
 	unsigned long address = cowlab_arg(regs, 1);
 
 	if (!cowlab_site_has(&cowlab_reuse_site, cowlab_return_address(regs)) ||
-	    cowlab_arg(regs, 4) != 1 ||
+	    (int)cowlab_arg(regs, 4) != 1 ||
 	    (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
 		return 0;
 	cowlab_stats_count(vma->vm_mm, address & PAGE_MASK, COWLAB_EV_WP_REUSE);
@@ -474,46 +485,69 @@ void cowlab_probes_show(struct seq_file *m)
 	}
 }
 
+/* The text of function @name, by its symbol: 0, or -ENOENT. */
+static int cowlab_symbol_range(const char *name, char *buf,
+			       unsigned long *start, unsigned long *len)
+{
+	struct kprobe kp = {
+		.symbol_name = name,
+		.flags = KPROBE_FLAG_DISABLED,
+	};
+	unsigned long addr, off, size;
+	char *plus;
+
+	/* Registered disabled, a kprobe resolves a name and patches nothing. */
+	if (register_kprobe(&kp))
+		return -ENOENT;
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+	sprint_symbol(buf, addr);
+	plus = strchr(buf, '+');
+	if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2 ||
+	    off > addr || !size)
+		return -ENOENT;
+	*start = addr - off;
+	*len = size;
+	return 0;
+}
+
 /*
- * Find where @site's inner function lies: the function itself if the
- * compiler kept it out of line, else the one it is inlined in (6.12 inlines
- * wp_page_copy() in do_wp_page()).  A kprobe registered disabled resolves
- * a name without patching any text; sprint_symbol() gives the size.
+ * Find where @site's inner function lies: in itself if the compiler kept
+ * it out of line, in the one it is inlined in (6.12 inlines wp_page_copy()
+ * in do_wp_page()), or both (inlined at some calls only), each with its
+ * .cold part.  Every range found counts.
  */
 static int cowlab_site_init(struct cowlab_site *site)
 {
-	unsigned long off, size;
-	unsigned int i;
-	char *buf;
+	unsigned int i, n = 0;
+	char *buf, *cold;
 
 	buf = kmalloc(KSYM_SYMBOL_LEN, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	for (i = 0; i < ARRAY_SIZE(site->names); i++) {
-		struct kprobe kp = {
-			.symbol_name = site->names[i],
-			.flags = KPROBE_FLAG_DISABLED,
-		};
-		unsigned long addr;
-		char *plus;
-
-		if (register_kprobe(&kp))
-			continue;
-		addr = (unsigned long)kp.addr;
-		unregister_kprobe(&kp);
-		sprint_symbol(buf, addr);
-		plus = strchr(buf, '+');
-		if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2 ||
-		    off > addr || !size)
-			continue;
-		site->start = addr - off;
-		site->len = size;
-		pr_info("%s() looked for in %s (%lu bytes)\n", site->names[0],
-			site->names[i], size);
+	cold = kmalloc(KSYM_NAME_LEN, GFP_KERNEL);
+	if (!buf || !cold) {
 		kfree(buf);
-		return 0;
+		kfree(cold);
+		return -ENOMEM;
+	}
+	memset(site->ranges, 0, sizeof(site->ranges));
+	for (i = 0; i < COWLAB_SITE_NAMES; i++) {
+		const char *name = site->names[i];
+
+		if (cowlab_symbol_range(name, buf, &site->ranges[n].start,
+					&site->ranges[n].len))
+			continue;
+		pr_info("%s() looked for in %s (%lu bytes)\n", site->names[0],
+			name, site->ranges[n].len);
+		n++;
+		snprintf(cold, KSYM_NAME_LEN, "%s.cold", name);
+		if (!cowlab_symbol_range(cold, buf, &site->ranges[n].start,
+					 &site->ranges[n].len))
+			n++;
 	}
 	kfree(buf);
+	kfree(cold);
+	if (n)
+		return 0;
 	pr_err("neither %s nor %s found\n", site->names[0], site->names[1]);
 	return -ENOENT;
 }
