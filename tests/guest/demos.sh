@@ -269,11 +269,11 @@ run_demo() {
 		ktap_not_ok "$*: $steps checkpoints, $expects expect lines, $(wc -l <$W/bad) mismatches"
 		rc=1
 	else
-		if [ $have_wpcopy = yes ]; then
-			wpnote="$wpchecked wpcopy_count deltas equal"
-		else
-			wpnote="no wpcopy_count on this kernel"
-		fi
+		case $have_wpcopy in
+		yes) wpnote="$wpchecked wpcopy_count deltas equal" ;;
+		no) wpnote="no wpcopy_count on this kernel" ;;
+		*) wpnote="wpcopy_count not compared: sched_clock unstable" ;;
+		esac
 		ktap_ok "$*: $steps checkpoints, $expects expect lines, $checked values as cowlab shows them ($wpnote)"
 	fi
 }
@@ -288,6 +288,18 @@ wpcopy --enable 2>$W.wpcopy || {
 	[ $wrc = 3 ] || { echo "not ok - wpcopy --enable: $(cat $W.wpcopy)"; exit 1; }
 	echo "# wpcopy_count: $(cat $W.wpcopy)"
 }
+# delayacct_end() counts a call only if local_clock() moved on during it
+# (kernel/delayacct.c: "if (ns > 0)").  With an unstable sched_clock (6.1
+# under TCG marks the TSC unstable: "TSCs unsynchronized") the clock can
+# stand still over a copy, and wpcopy_count then misses calls: seen, 1145
+# of 1280 copies.  It is a witness only on a stable sched_clock; the
+# kernel says which it is at boot (kernel/sched/clock.c).
+if [ $have_wpcopy = yes ] &&
+   [ "$(dmesg | sed -n 's/.*sched_clock: Marking \(un\)\{0,1\}stable.*/&/p' |
+	tail -n 1 | sed 's/.*Marking \([a-z]*\).*/\1/')" != stable ]; then
+	have_wpcopy=unstable
+	echo "# wpcopy_count: not compared: this kernel's sched_clock is not stable (no 'sched_clock: Marking stable' in dmesg; boot with tsc=reliable), and delay accounting does not count a call over which local_clock() stood still"
+fi
 ktap_plan "$(demo_table | wc -l)"
 # The table on fd 5: the demos' stdin is their fifo.
 exec 5<<EOF
