@@ -47,10 +47,11 @@ i=0
 while [ $i -lt "$cycles" ]; do
 	i=$((i + 1))
 	insmod /cowlab.ko || { bad=$((bad + 1)); continue; }
-	# The load's processes show up, with a header naming the columns.
+	# The load's processes show up, with a header naming the columns,
+	# and every row has as many fields as the header names.
 	if ! cat $D/procs >/tmp/procs ||
 	   ! head -n1 /tmp/procs | grep -q '^pid ppid state comm cow_copy cow_zero wp_reuse' ||
-	   ! awk 'NR > 1 && NF != 10 { exit 1 }' /tmp/procs; then
+	   ! awk 'NR == 1 { n = NF } NR > 1 && NF != n { exit 1 }' /tmp/procs; then
 		echo "# cycle $i: procs unreadable:"; sed 's/^/# /' /tmp/procs
 		bad=$((bad + 1))
 	fi

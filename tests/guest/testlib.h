@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,18 +34,106 @@
 #define HPAGE	(2UL << 20)
 
 enum { EV_COW_COPY, EV_COW_ZERO, EV_WP_REUSE, EV_UNSHARE, EV_THP_REUSE,
-       EV_THP_SPLIT, NR_EV };
+       EV_THP_SPLIT, EV_THP_ZERO, NR_EV };
 static const char *const ev_names[NR_EV] = {
 	"cow_copy", "cow_zero", "wp_reuse", "unshare", "thp_reuse", "thp_split",
+	"thp_zero",
 };
 
 struct counts {
 	long long ev[NR_EV];
+	bool absent[NR_EV];	/* "-" in procs: not counted on this kernel */
 	char state[16];
 	bool valid;		/* read_counts() filled it in */
 };
 
-/* Read @pid's row of procs.  Returns 0, -ENOENT if not listed, -errno. */
+/* A row of the classes file. */
+enum class_status { CLASS_COUNTED, CLASS_ABSENT, CLASS_MISSING };
+
+struct class_info {
+	enum class_status status;
+	char reason[160];	/* "-" when counted */
+	char probe[64];		/* CLASS_MISSING: the probe named */
+};
+
+static struct class_info classes[NR_EV];
+static bool classes_loaded;
+
+/*
+ * Read the classes file once (it does not change while cowlab is loaded):
+ * header "class status reason", one row per class, in procs' column order.
+ * Returns 0, or -errno / -EPROTO (malformed; the reason is printed).
+ */
+static inline int load_classes(void)
+{
+	struct cowlab_table t;
+	const char *err;
+	char *text;
+	int i, ret;
+
+	if (classes_loaded)
+		return 0;
+	ret = cowlab_read_file(COWLAB_DEBUGFS "/classes", &text, NULL);
+	if (ret)
+		return ret;
+	ret = cowlab_table_parse(&t, text, 1, &err);
+	if (ret) {
+		printf("# classes: %s\n", err);
+		cowlab_table_free(&t);
+		return ret;
+	}
+	ret = -EPROTO;
+	if (t.ncols != 3 || strcmp(t.cols[0], "class") ||
+	    strcmp(t.cols[1], "status") || strcmp(t.cols[2], "reason")) {
+		printf("# classes: header is not \"class status reason\"\n");
+		goto out;
+	}
+	if (t.nrows != NR_EV) {
+		printf("# classes: %zu rows, want %d\n", t.nrows, NR_EV);
+		goto out;
+	}
+	for (i = 0; i < NR_EV; i++) {
+		const char *st = t.rows[i][1], *why = t.rows[i][2];
+		struct class_info *ci = &classes[i];
+
+		if (strcmp(t.rows[i][0], ev_names[i])) {
+			printf("# classes: row %d is %s, want %s\n", i + 1,
+			       t.rows[i][0], ev_names[i]);
+			goto out;
+		}
+		ci->probe[0] = '\0';
+		if (!strcmp(st, "counted") && !strcmp(why, "-")) {
+			ci->status = CLASS_COUNTED;
+		} else if (!strcmp(st, "absent") && *why && strcmp(why, "-")) {
+			ci->status = CLASS_ABSENT;
+		} else if (!strcmp(st, "missing") &&
+			   sscanf(why, "probe %63s", ci->probe) == 1) {
+			ci->status = CLASS_MISSING;
+		} else {
+			printf("# classes: %s: bad status \"%s %s\"\n",
+			       ev_names[i], st, why);
+			goto out;
+		}
+		snprintf(ci->reason, sizeof(ci->reason), "%s", why);
+	}
+	classes_loaded = true;
+	ret = 0;
+out:
+	cowlab_table_free(&t);
+	return ret;
+}
+
+/* Is class @ev counted on this kernel (classes loaded)? */
+static inline bool class_counted(int ev)
+{
+	return classes_loaded && classes[ev].status == CLASS_COUNTED;
+}
+
+/*
+ * Read @pid's row of procs.  Returns 0, -ENOENT if not listed, -errno;
+ * -EPROTO if a class shows "-" where the classes file says it is counted,
+ * or a number where it says it is not.
+ */
 static inline int read_counts(pid_t pid, struct counts *c)
 {
 	struct cowlab_table t;
@@ -52,6 +142,9 @@ static inline int read_counts(pid_t pid, struct counts *c)
 	int i, ret, kc;
 
 	c->valid = false;
+	ret = load_classes();
+	if (ret)
+		return ret;
 	ret = cowlab_read_file(COWLAB_DEBUGFS "/procs", &text, NULL);
 	if (ret)
 		return ret;
@@ -67,12 +160,25 @@ static inline int read_counts(pid_t pid, struct counts *c)
 	if (!cowlab_table_lookup(&t, kc, key, kc))
 		goto out;
 	for (i = 0; i < NR_EV; i++) {
-		unsigned long long v;
+		unsigned long long v = 0;
+		int r;
 
 		f = cowlab_table_lookup(&t, kc, key,
 					cowlab_table_col(&t, ev_names[i]));
-		if (!f || cowlab_field_u64(f, &v)) {
+		r = f ? cowlab_field_u64(f, &v) : -EINVAL;
+		if (r && r != -ENOENT) {
+			printf("# procs: pid %d: %s is \"%s\"\n", pid,
+			       ev_names[i], f ? f : "(no such column)");
 			ret = -EINVAL;
+			goto out;
+		}
+		c->absent[i] = r == -ENOENT;
+		if (c->absent[i] == class_counted(i)) {
+			printf("# procs: pid %d: %s is \"%s\" but classes says \"%s %s\"\n",
+			       pid, ev_names[i], f,
+			       class_counted(i) ? "counted" : "not counted",
+			       classes[i].reason);
+			ret = -EPROTO;
 			goto out;
 		}
 		c->ev[i] = (long long)v;
@@ -127,6 +233,8 @@ enum worker_op {
 	OP_EXIT,
 	OP_CHECK,	/* reply: the byte at page first */
 	OP_DONTNEED,	/* MADV_DONTNEED pages [first, first + count) */
+	OP_VMREAD,	/* process_vm_readv() count pages at addr of pid into
+			 * our pages [first, first + count); reply: bytes */
 };
 
 #define W_SHARED	1
@@ -138,6 +246,8 @@ struct worker_cmd {
 	int flags;
 	unsigned long pages, first, count, stride;
 	unsigned char value;
+	pid_t pid;		/* OP_VMREAD */
+	unsigned long addr;	/* OP_VMREAD */
 };
 
 struct worker_reply {
@@ -220,6 +330,16 @@ static inline long worker_do(struct worker *self, struct worker *child,
 	case OP_DONTNEED:
 		return madvise((void *)(r + c->first * PAGE), c->count * PAGE,
 			       MADV_DONTNEED) ? -errno : 0;
+	case OP_VMREAD: {
+		struct iovec l = { (void *)(r + c->first * PAGE),
+				   c->count * PAGE };
+		struct iovec rm = { (void *)c->addr, c->count * PAGE };
+		/* The syscall: its wrapper needs _GNU_SOURCE. */
+		long n = syscall(SYS_process_vm_readv, c->pid, &l, 1UL, &rm,
+				 1UL, 0UL);
+
+		return n < 0 ? -errno : n;
+	}
 	case OP_FORK:
 		pid = fork();
 		if (pid < 0)
@@ -383,6 +503,114 @@ static inline const char *thp_mode(void)
 	memcpy(mode, s + 1, e - s - 1);
 	mode[e - s - 1] = '\0';
 	return mode;
+}
+
+/* One counter of /proc/vmstat, or -1 if it is not there. */
+static inline long long vmstat_value(const char *name)
+{
+	char line[128];
+	long long v = -1;
+	size_t n = strlen(name);
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, name, n) && line[n] == ' ') {
+			v = strtoll(line + n + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+#define PM_PRESENT	(1ULL << 63)
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+#define KPF_THP		22
+#define KPF_ZERO_PAGE	24
+
+/*
+ * The PFNs of @n pages of @pid from @addr, from /proc/@pid/pagemap: -1 for
+ * a page not present.  Returns 0 or -errno (-EPERM: PFNs hidden).
+ */
+static inline int pagemap_pfns(pid_t pid, unsigned long addr, unsigned long n,
+			       long long *pfn)
+{
+	uint64_t *ent = calloc(n, sizeof(*ent));
+	size_t len = n * sizeof(*ent);
+	char path[64];
+	unsigned long i;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = ent ? open(path, O_RDONLY) : -1;
+	if (fd < 0 || pread(fd, ent, len, addr / PAGE * 8) != (ssize_t)len)
+		ret = !ent ? -ENOMEM : fd < 0 ? -errno : -EIO;
+	for (i = 0; !ret && i < n; i++) {
+		/* A PFN of 0 in a present entry: PFNs hidden (not root). */
+		if ((ent[i] & PM_PRESENT) && !(ent[i] & PM_PFN_MASK))
+			ret = -EPERM;
+		pfn[i] = ent[i] & PM_PRESENT ? (long long)(ent[i] & PM_PFN_MASK)
+					     : -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(ent);
+	return ret;
+}
+
+/*
+ * The 8-byte values that /proc/@kfile (kpagecount or kpageflags) holds for
+ * @n PFNs: -1 where the PFN is -1.  Returns 0 or -errno.
+ */
+static inline int kpage_values(const char *kfile, const long long *pfn,
+			       unsigned long n, long long *out)
+{
+	char path[64];
+	unsigned long i;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s", kfile);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		uint64_t v;
+
+		out[i] = -1;
+		if (pfn[i] < 0)
+			continue;
+		if (pread(fd, &v, 8, pfn[i] * 8) != 8) {
+			ret = -EIO;
+			break;
+		}
+		out[i] = (long long)v;
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * How many of @n pages of @pid at @addr are present and mapped exactly
+ * @want times, says /proc/kpagecount; -1 if it cannot be read.
+ */
+static inline long kpagecount_is(pid_t pid, unsigned long addr,
+				 unsigned long n, long long want)
+{
+	long long *pfn = calloc(n, sizeof(*pfn)), *cnt = calloc(n, sizeof(*cnt));
+	unsigned long i;
+	long hits = -1;
+
+	if (pfn && cnt && !pagemap_pfns(pid, addr, n, pfn) &&
+	    !kpage_values("kpagecount", pfn, n, cnt)) {
+		hits = 0;
+		for (i = 0; i < n; i++)
+			hits += pfn[i] >= 0 && cnt[i] == want;
+	}
+	free(pfn);
+	free(cnt);
+	return hits;
 }
 
 #endif /* COWLAB_TESTLIB_H */
