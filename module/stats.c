@@ -70,7 +70,24 @@ static struct cowlab_proc *cowlab_free;
 static unsigned int cowlab_nfree;
 
 static atomic_t cowlab_exit_seq = ATOMIC_INIT(0);
-static u32 cowlab_evicted_seq;		/* exits up to here were recycled */
+
+/*
+ * Exited entries in exit order, oldest at the head: recycling pops from
+ * here, so it never scans the pool.  A slot goes stale when its entry is
+ * taken over by a fork of a reused pid (its seq no longer matches); stale
+ * slots are dropped as they come up.  Twice the pool: there are never more
+ * exited entries than the pool holds, and a reset empties it.  If it ever
+ * overflows (that many reused pids), the oldest slot is dropped and a scan
+ * finds its entry when nothing else is left to recycle.
+ */
+struct cowlab_exited {
+	u32 idx;			/* in cowlab_pool */
+	u32 seq;			/* its exit_seq when it exited */
+};
+
+static struct cowlab_exited *cowlab_ring;
+static unsigned int cowlab_ring_size, cowlab_ring_head, cowlab_ring_len;
+static DEFINE_RAW_SPINLOCK(cowlab_ring_lock);
 static atomic_long_t cowlab_dropped = ATOMIC_LONG_INIT(0);
 static atomic_long_t cowlab_events_dropped = ATOMIC_LONG_INIT(0);
 static atomic_long_t cowlab_unattributed = ATOMIC_LONG_INIT(0);
@@ -146,35 +163,87 @@ static bool cowlab_evict(struct cowlab_proc *p, pid_t tgid, u32 seq)
 	return evicted;
 }
 
+/* Note that @p exited as number @seq.  Any context; never sleeps. */
+static void cowlab_ring_push(struct cowlab_proc *p, u32 seq)
+{
+	unsigned long flags;
+	unsigned int tail;
+
+	raw_spin_lock_irqsave(&cowlab_ring_lock, flags);
+	if (cowlab_ring_len == cowlab_ring_size) {
+		cowlab_ring_head = (cowlab_ring_head + 1) % cowlab_ring_size;
+		cowlab_ring_len--;
+	}
+	tail = (cowlab_ring_head + cowlab_ring_len) % cowlab_ring_size;
+	cowlab_ring[tail].idx = p - cowlab_pool;
+	cowlab_ring[tail].seq = seq;
+	cowlab_ring_len++;
+	raw_spin_unlock_irqrestore(&cowlab_ring_lock, flags);
+}
+
+/* The oldest slot, taken off the ring: false if it is empty. */
+static bool cowlab_ring_pop(struct cowlab_exited *e)
+{
+	unsigned long flags;
+	bool ok = false;
+
+	raw_spin_lock_irqsave(&cowlab_ring_lock, flags);
+	if (cowlab_ring_len) {
+		*e = cowlab_ring[cowlab_ring_head];
+		cowlab_ring_head = (cowlab_ring_head + 1) % cowlab_ring_size;
+		cowlab_ring_len--;
+		ok = true;
+	}
+	raw_spin_unlock_irqrestore(&cowlab_ring_lock, flags);
+	return ok;
+}
+
+static void cowlab_ring_clear(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&cowlab_ring_lock, flags);
+	cowlab_ring_head = 0;
+	cowlab_ring_len = 0;
+	raw_spin_unlock_irqrestore(&cowlab_ring_lock, flags);
+}
+
+/* Recycle up to @batch exited entries, wherever they are: the slow path. */
+static unsigned int cowlab_evict_scan(unsigned int batch)
+{
+	unsigned int freed = 0, i;
+
+	for (i = 0; i < cowlab_pool_size && freed < batch; i++) {
+		struct cowlab_proc *p = &cowlab_pool[i];
+		pid_t tgid = READ_ONCE(p->tgid);
+		u32 seq = READ_ONCE(p->exit_seq);
+
+		if (tgid && seq && cowlab_evict(p, tgid, seq))
+			freed++;
+	}
+	return freed;
+}
+
 /*
- * Recycle the oldest exited entries, an eighth of the pool (at least one):
- * exits are numbered in order, so those are the ones numbered up to
- * cowlab_evicted_seq + batch.  Returns how many were recycled.
+ * Recycle the oldest exited entries, an eighth of the pool (at least one),
+ * popped off the exit ring: the work is the batch plus the stale slots met
+ * on the way, never a scan of the pool (but when the ring lost slots by
+ * overflowing).  Called when the free list is empty, from the fork
+ * tracepoint or a fault.  Returns how many were recycled.
  */
 static unsigned int cowlab_evict_oldest(void)
 {
-	unsigned int batch = max(1U, cowlab_pool_size / 8), freed = 0, i;
-	u32 last = atomic_read(&cowlab_exit_seq);
-	u32 floor = READ_ONCE(cowlab_evicted_seq);
+	unsigned int batch = max(1U, cowlab_pool_size / 8), freed = 0;
+	struct cowlab_exited e;
 
-	while (!freed && floor != last) {
-		u32 limit = (last - floor > batch) ? floor + batch : last;
+	while (freed < batch && cowlab_ring_pop(&e)) {
+		struct cowlab_proc *p = &cowlab_pool[e.idx];
+		pid_t tgid = READ_ONCE(p->tgid);
 
-		for (i = 0; i < cowlab_pool_size; i++) {
-			struct cowlab_proc *p = &cowlab_pool[i];
-			pid_t tgid = READ_ONCE(p->tgid);
-			u32 seq = READ_ONCE(p->exit_seq);
-
-			/* seq in (floor, limit], with wrap-around. */
-			if (!tgid || !seq || seq - floor - 1 >= limit - floor)
-				continue;
-			if (cowlab_evict(p, tgid, seq))
-				freed++;
-		}
-		floor = limit;
-		WRITE_ONCE(cowlab_evicted_seq, floor);
+		if (tgid && cowlab_evict(p, tgid, e.seq))
+			freed++;
 	}
-	return freed;
+	return freed ? freed : cowlab_evict_scan(batch);
 }
 
 NOKPROBE_SYMBOL(cowlab_evict_oldest);
@@ -441,6 +510,7 @@ void cowlab_stats_task_exit(struct task_struct *t)
 
 		/* 0 means live: skip it when the numbering wraps. */
 		p->exit_seq = seq ? seq : (u32)atomic_inc_return(&cowlab_exit_seq);
+		cowlab_ring_push(p, p->exit_seq);
 	}
 	cowlab_put(t->tgid);
 }
@@ -486,6 +556,8 @@ int cowlab_stats_reset(pid_t tgid)
 	}
 	cowlab_pages_forget_all();
 	cowlab_stats_invalidate();
+	/* Exited entries are all recycled below: their slots go stale. */
+	cowlab_ring_clear();
 	for (i = 0; i < cowlab_pool_size; i++) {
 		struct cowlab_proc *p = &cowlab_pool[i];
 		pid_t t = READ_ONCE(p->tgid);
@@ -555,7 +627,8 @@ void cowlab_stats_totals(struct cowlab_stats_totals *t)
 	t->entry_bytes = sizeof(struct cowlab_proc);
 	t->memory_bytes = (size_t)cowlab_pool_size * sizeof(struct cowlab_proc) +
 			  ((size_t)1 << cowlab_bucket_bits) *
-			  sizeof(struct cowlab_bucket);
+			  sizeof(struct cowlab_bucket) +
+			  (size_t)cowlab_ring_size * sizeof(*cowlab_ring);
 }
 
 int cowlab_stats_init(unsigned int max_procs)
@@ -567,11 +640,19 @@ int cowlab_stats_init(unsigned int max_procs)
 	cowlab_pool = kvcalloc(max_procs, sizeof(*cowlab_pool), GFP_KERNEL);
 	cowlab_buckets = kvcalloc(1U << cowlab_bucket_bits,
 				  sizeof(*cowlab_buckets), GFP_KERNEL);
-	if (!cowlab_pool || !cowlab_buckets) {
+	cowlab_ring_size = 2 * max_procs;
+	cowlab_ring = kvcalloc(cowlab_ring_size, sizeof(*cowlab_ring),
+			       GFP_KERNEL);
+	if (!cowlab_pool || !cowlab_buckets || !cowlab_ring) {
 		kvfree(cowlab_pool);
 		kvfree(cowlab_buckets);
+		kvfree(cowlab_ring);
+		cowlab_pool = NULL;
+		cowlab_buckets = NULL;
+		cowlab_ring = NULL;
 		return -ENOMEM;
 	}
+	cowlab_ring_clear();
 	for (i = 0; i < (1U << cowlab_bucket_bits); i++) {
 		raw_spin_lock_init(&cowlab_buckets[i].lock);
 		cowlab_buckets[i].head = NULL;
@@ -590,8 +671,10 @@ void cowlab_stats_exit(void)
 {
 	kvfree(cowlab_pool);
 	kvfree(cowlab_buckets);
+	kvfree(cowlab_ring);
 	cowlab_pool = NULL;
 	cowlab_buckets = NULL;
+	cowlab_ring = NULL;
 	cowlab_free = NULL;
 }
 

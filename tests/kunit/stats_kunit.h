@@ -38,7 +38,6 @@ static struct {
 static void cowlab_stats_kunit_zero_globals(void)
 {
 	atomic_set(&cowlab_exit_seq, 0);
-	cowlab_evicted_seq = 0;
 	atomic_long_set(&cowlab_dropped, 0);
 	atomic_long_set(&cowlab_events_dropped, 0);
 	atomic_long_set(&cowlab_unattributed, 0);
@@ -741,7 +740,7 @@ static void cowlab_stats_evict_oldest_first(struct kunit *test)
 
 /*
  * Exit numbers wrap around u32 (0 is skipped: it means live); the oldest
- * still go first across the wrap.
+ * still go first across the wrap, two at a time.
  */
 static void cowlab_stats_evict_across_seq_wrap(struct kunit *test)
 {
@@ -749,17 +748,66 @@ static void cowlab_stats_evict_across_seq_wrap(struct kunit *test)
 	static const u32 left[] = {
 		0x1c,	/* numbered 0xfffffffe, 0xffffffff: recycled */
 		0x1c,
-		0x18,	/* numbered 1 (after the skipped 0): alone in its batch */
-		0x00,	/* numbered 2, 3 */
-		0x00,
+		0x10,	/* numbered 1 (after the skipped 0) and 2 */
+		0x10,
+		0x00,	/* numbered 3 */
 	};
 
 	cowlab_kunit_table(test, 16);
 	atomic_set(&cowlab_exit_seq, (int)(U32_MAX - 2));
-	cowlab_evicted_seq = U32_MAX - 2;
 	cowlab_kunit_evictions(test, order, ARRAY_SIZE(order), left,
 			       ARRAY_SIZE(left));
 	KUNIT_EXPECT_EQ(test, (u32)atomic_read(&cowlab_exit_seq), 3U);
+}
+
+/*
+ * The exit ring: an entry taken over by a fork of its reused pid leaves a
+ * stale slot behind, which recycling skips; the entry's second exit is
+ * where it stands in the order.  A reset empties the ring: exits after it
+ * are recycled in their own order.
+ */
+static void cowlab_stats_evict_stale_slots_and_reset(struct kunit *test)
+{
+	struct task_struct *parent, *t[16], *again, *n1, *n2, *n3;
+	unsigned int i;
+
+	cowlab_kunit_table(test, 16);
+	parent = cowlab_kunit_task(test, 0, NULL);
+	for (i = 0; i < 16; i++) {
+		t[i] = cowlab_kunit_task(test, i + 1, parent);
+		cowlab_stats_fork(parent, t[i]);
+	}
+	cowlab_kunit_exit_task(t[4]);		/* slot 1: goes stale */
+	again = cowlab_kunit_task(test, 5, parent);	/* t[4]'s pid */
+	cowlab_stats_fork(parent, again);
+	cowlab_kunit_exit_task(t[9]);		/* slot 2 */
+	cowlab_kunit_exit_task(again);		/* slot 3 */
+	cowlab_kunit_exit_task(t[2]);		/* slot 4 */
+	n1 = cowlab_kunit_task(test, 17, parent);
+	cowlab_stats_fork(parent, n1);
+	/* The stale slot skipped; t[9] and t[4]'s pid recycled; t[2] left. */
+	KUNIT_EXPECT_TRUE(test, cowlab_kunit_tracked(n1));
+	KUNIT_EXPECT_FALSE(test, cowlab_kunit_tracked(t[9]));
+	KUNIT_EXPECT_FALSE(test, cowlab_kunit_tracked(again));
+	KUNIT_EXPECT_TRUE(test, cowlab_kunit_tracked(t[2]));
+	/* A reset forgets t[2]; later exits go in their own order. */
+	KUNIT_EXPECT_EQ(test, cowlab_stats_reset(0), 0);
+	KUNIT_EXPECT_FALSE(test, cowlab_kunit_tracked(t[2]));
+	n2 = cowlab_kunit_task(test, 18, parent);
+	cowlab_stats_fork(parent, n2);		/* a free entry */
+	n3 = cowlab_kunit_task(test, 19, parent);
+	cowlab_stats_fork(parent, n3);		/* ... and another */
+	cowlab_kunit_exit_task(t[7]);
+	cowlab_kunit_exit_task(t[0]);
+	cowlab_kunit_exit_task(t[11]);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_ntracked(), 16U);	/* full */
+	n1 = cowlab_kunit_task(test, 22, parent);
+	cowlab_stats_fork(parent, n1);
+	KUNIT_EXPECT_TRUE(test, cowlab_kunit_tracked(n1));
+	KUNIT_EXPECT_FALSE(test, cowlab_kunit_tracked(t[7]));
+	KUNIT_EXPECT_FALSE(test, cowlab_kunit_tracked(t[0]));
+	KUNIT_EXPECT_TRUE(test, cowlab_kunit_tracked(t[11]));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&cowlab_dropped), 0L);
 }
 
 /* The exit that wraps the numbering to 0 gets 1: the entry is exited. */
@@ -792,7 +840,10 @@ static void cowlab_stats_get_bounds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cowlab_stats_get(UINT_MAX, &snap), -ERANGE);
 }
 
-/* The stats file's memory figures: the pool and a power-of-two hash. */
+/*
+ * The stats file's memory figures: the pool, a power-of-two hash and the
+ * exit ring.
+ */
 static void cowlab_stats_totals_memory(struct kunit *test)
 {
 	static const unsigned int sizes[] = { 16, 17, 100, 4096, 5000 };
@@ -809,7 +860,8 @@ static void cowlab_stats_totals_memory(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, t.entry_bytes, sizeof(struct cowlab_proc));
 		KUNIT_EXPECT_EQ(test, t.memory_bytes,
 				sizes[i] * sizeof(struct cowlab_proc) +
-				buckets * sizeof(struct cowlab_bucket));
+				buckets * sizeof(struct cowlab_bucket) +
+				2 * sizes[i] * sizeof(struct cowlab_exited));
 		cowlab_stats_exit();
 	}
 }
@@ -849,6 +901,7 @@ static struct kunit_case cowlab_stats_test_cases[] = {
 	KUNIT_CASE(cowlab_stats_fork_full_of_live),
 	KUNIT_CASE(cowlab_stats_evict_oldest_first),
 	KUNIT_CASE(cowlab_stats_evict_across_seq_wrap),
+	KUNIT_CASE(cowlab_stats_evict_stale_slots_and_reset),
 	KUNIT_CASE(cowlab_stats_task_exit_seq_skips_zero),
 	KUNIT_CASE(cowlab_stats_get_bounds),
 	KUNIT_CASE(cowlab_stats_totals_memory),
