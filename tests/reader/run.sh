@@ -173,7 +173,8 @@ t_width() {
 	local f bad=""
 	for f in expected/procs-lab*.out expected/procs-k*.out \
 		 expected/top-lab.out expected/map-4*.out \
-		 expected/map-stack*.out expected/map-heap-color.out; do
+		 expected/map-stack*.out expected/map-heap-color.out \
+		 expected/map-gaps*.out; do
 		case $f in *json*) continue ;; esac
 		# Colour codes take no room on the screen.
 		sed 's/\x1b\[[0-9;]*m//g' "$f" |
@@ -311,7 +312,7 @@ args_for() {
 t_fuzz() {
 	local kind=$1 src f size i step args bad=0 runs=0 d=$work/fuzz
 	RANDOM=42
-	for src in fixtures/lab fixtures/big; do
+	for src in fixtures/lab fixtures/big fixtures/gaps; do
 		for f in "$src"/*; do
 			f=${f##*/}
 			args=$(args_for "$f")
@@ -343,6 +344,71 @@ t_fuzz() {
 	fi
 }
 
+# fixtures/gaps-dots is fixtures/gaps with the lines the module leaves out
+# (64 pages, all absent) printed: every gaps case must print the same
+# there, and exit the same.
+t_gaps_dots() {
+	local name code rest rc bad="" m=0
+	while read -r name code rest; do
+		case $rest in *"fixtures/gaps "*) ;; *) continue ;; esac
+		m=$((m + 1))
+		# shellcheck disable=SC2086
+		"$R" ${rest/fixtures\/gaps /fixtures/gaps-dots } \
+			> "$work/dots.out" 2> /dev/null
+		rc=$?
+		if [ "$rc" != "$code" ] || ! cmp -s "$work/dots.out" "expected/$name.out"; then
+			bad="$bad $name"
+		fi
+	done < cases
+	if [ $m -lt 10 ]; then
+		not_ok "omitted lines read as dots: only $m gaps cases"
+	elif [ -n "$bad" ]; then
+		not_ok "omitted lines read as dots: differs for$bad"
+	else
+		ok "omitted lines read as dots: $m gaps cases print the same with every line"
+	fi
+}
+
+# 64 TiB VMAs with three lines in pages (gaps 142) and none (140): map's
+# work and memory go by cells and printed pages, never by pages of the VMA
+# (2^34 of them). Each run must take under 20 s and 64 MiB, with a screen
+# of 100000 x 100000 (8M cells) and 8M cells a side from --cell-pages too.
+t_huge() {
+	local want a rc kb bad=""
+	if [ ! -x /usr/bin/time ]; then
+		skip "64 TiB VMAs" "no /usr/bin/time to measure memory"
+		return
+	fi
+	while read -r want a; do
+		# shellcheck disable=SC2086
+		timeout 20 /usr/bin/time -o "$work/huge.time" -f %M \
+			"$R" --debugfs fixtures/gaps $a > /dev/null 2>&1
+		rc=$?
+		kb=$(tail -n 1 "$work/huge.time" 2>/dev/null)
+		if [ "$rc" = 124 ]; then
+			bad="$bad '$a' took over 20 s;"
+		elif [ "$rc" != "$want" ]; then
+			bad="$bad '$a' exit $rc, want $want;"
+		elif ! [ "${kb:-x}" -lt 65536 ] 2>/dev/null; then
+			bad="$bad '$a' used ${kb:-?} KiB;"
+		fi
+	done <<'EOF'
+0 map 142
+0 map --json 142
+0 map 140 100000000000 142
+0 map --json 140 100000000000 142
+0 map --majority 140 100000000000
+0 map 142 --width 100000 --height 100000
+0 map 140 100000000000 142 --cell-pages 2048
+1 map 142 --cell-pages 1
+EOF
+	if [ -n "$bad" ]; then
+		not_ok "64 TiB VMAs:$bad"
+	else
+		ok "64 TiB VMAs: map in under 20 s and 64 MiB"
+	fi
+}
+
 # The comparison can fail: a golden with one number changed must not match.
 t_meta() {
 	sed 's/1200/1201/' expected/procs-lab.out > "$work/wrong.out"
@@ -365,7 +431,7 @@ while read -r name code rest; do
 done < cases
 
 extra=(t_help t_width t_env t_not_mounted t_default t_not_loaded t_not_root
-       t_tty "t_fuzz cut" "t_fuzz mutate" t_meta)
+       t_tty "t_fuzz cut" "t_fuzz mutate" t_gaps_dots t_huge t_meta)
 [ ${#only[@]} -gt 0 ] && extra=()
 
 echo "TAP version 13"

@@ -10,6 +10,11 @@
  * . (not present): one copied page in a group is what a COW lesson looks
  * for. --majority shows the most common state instead (ties: the more
  * notable one).
+ *
+ * Pages on no line of the pages file are not present. Work is per cell
+ * drawn and per page printed in the pages file, memory one row of cells,
+ * never per page of the VMA: a 64 TiB reservation with a few lines in the
+ * pages file (or none) draws at once.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -52,7 +57,7 @@ struct side {
 	struct vmas vs;
 	const struct vma *v;
 	struct pages pg;
-	unsigned long long (*cnt)[NR_PG];	/* pages per state per cell */
+	unsigned long long (*cnt)[NR_PG];	/* per state, per cell of a row */
 	unsigned long long total[NR_PG];
 	char label[64];
 };
@@ -70,25 +75,54 @@ struct layout {
 struct count_ctx {
 	struct side *s;
 	const struct layout *l;
+	unsigned long long first;	/* the row's first cell */
 };
 
+static void total_run(void *ctx, unsigned long long addr,
+		      unsigned long long n, enum page_state st)
+{
+	struct side *s = ctx;
+
+	(void)addr;
+	s->total[st] = sat_add(s->total[st], n);
+}
+
+/* Add a run of pages (all inside the row being counted) to its cells. */
 static void count_run(void *ctx, unsigned long long addr,
 		      unsigned long long n, enum page_state st)
 {
 	struct count_ctx *c = ctx;
 	unsigned long long page = (addr - c->l->base) / PAGE_BYTES;
 
-	c->s->total[st] = sat_add(c->s->total[st], n);
 	while (n) {
 		unsigned long long cell = page / c->l->g;
 		unsigned long long take = (cell + 1) * c->l->g - page;
 
 		if (take > n)
 			take = n;
-		c->s->cnt[cell][st] += take;
+		c->s->cnt[cell - c->first][st] += take;
 		page += take;
 		n -= take;
 	}
+}
+
+/*
+ * Count the pages of @s's VMA in the row of cells that starts at cell
+ * @first: s->cnt[0] is that cell. Cells past the VMA's end stay empty.
+ */
+static void count_row(struct side *s, const struct layout *l,
+		      unsigned long long first)
+{
+	struct count_ctx ctx = { .s = s, .l = l, .first = first };
+	unsigned long long from = first * l->g, to = from + l->per_row * l->g;
+	unsigned long long npages = (s->v->end - l->base) / PAGE_BYTES;
+
+	memset(s->cnt, 0, l->per_row * sizeof(*s->cnt));
+	if (to > npages)
+		to = npages;
+	if (from < to)
+		pages_walk(&s->pg, l->base + from * PAGE_BYTES,
+			   l->base + to * PAGE_BYTES, count_run, &ctx);
 }
 
 /* The state a cell shows; -1 if none of its pages is in this VMA. */
@@ -121,12 +155,12 @@ static void draw_row(const struct side *s, const struct layout *l,
 	if (last > l->ncells)
 		last = l->ncells;
 	/* Cells past this side's end (the other VMA is longer): nothing. */
-	while (last > first && cell_state(s->cnt[last - 1]) < 0)
+	while (last > first && cell_state(s->cnt[last - 1 - first]) < 0)
 		last--;
 	if (last > first)
 		putchar(' ');
 	for (c = first; c < last; c++) {
-		int st = cell_state(s->cnt[c]);
+		int st = cell_state(s->cnt[c - first]);
 
 		if (l->color && st != cur) {
 			fputs(st >= 0 ? colors[st] : COLOR_OFF, stdout);
@@ -244,25 +278,25 @@ static void title(const struct side *s, int nsides, const struct layout *l)
 
 static int map_text(struct side *s, int nsides, struct layout *l)
 {
-	struct count_ctx ctx = { .l = l };
 	unsigned long long c;
 	int i;
 
 	for (i = 0; i < nsides; i++) {
-		s[i].cnt = calloc(l->ncells + 1, sizeof(*s[i].cnt));
+		s[i].cnt = calloc(l->per_row, sizeof(*s[i].cnt));
 		if (!s[i].cnt) {
 			cl_err("out of memory");
 			return -ENOMEM;
 		}
-		ctx.s = &s[i];
-		pages_walk(&s[i].pg, s[i].v->start, s[i].v->end, count_run,
-			   &ctx);
+		pages_walk(&s[i].pg, s[i].v->start, s[i].v->end, total_run,
+			   &s[i]);
 	}
 	l->color = fmt_color(stdout);
 	title(s, nsides, l);
 	for (c = 0; c < l->ncells; c += l->per_row) {
 		unsigned long long addr = l->base + c * l->g * PAGE_BYTES;
 
+		for (i = 0; i < nsides; i++)
+			count_row(&s[i], l, c);
 		printf("%0*llx", l->aw, addr);
 		if (nsides == 2)
 			fputs(" a", stdout);

@@ -3,6 +3,12 @@
  * The pages file of one process: one character per page, in lines of up to
  * 64 pages. Checked whole when read; walked one address range at a time as
  * runs of pages in the same state, with gaps reported as not present.
+ *
+ * The module leaves out every line whose 64 pages are all absent, so a VMA
+ * may have gaps of any size, or no line at all (a 64 TiB PROT_NONE
+ * reservation): a page on no line is '.', exactly as if it had been
+ * printed. A gap is one run, however long: the walk costs one step per
+ * printed page, never one per page of the range.
  */
 #include <errno.h>
 #include <stdlib.h>
