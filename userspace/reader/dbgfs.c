@@ -172,9 +172,33 @@ static void explain_file(const char *path, const char *name, int err)
 	}
 }
 
+/*
+ * Does live process @pid have no user memory (a kernel thread, or a
+ * zombie)? Its /proc status has no VmSize line then.
+ */
+static bool no_user_memory(int pid)
+{
+	char path[40], line[256];
+	bool vm = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!vm && fgets(line, sizeof(line), f))
+		vm = !strncmp(line, "VmSize:", 7);
+	fclose(f);
+	return !vm;
+}
+
 static int pid_gone(int pid)
 {
-	say("process %d does not exist (or exited)", pid);
+	if (!env.fixture && no_user_memory(pid))
+		say("process %d has no user memory (a kernel thread, or exiting): nothing to show",
+		    pid);
+	else
+		say("process %d does not exist (or exited)", pid);
 	return -ESRCH;
 }
 
