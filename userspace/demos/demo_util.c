@@ -3,6 +3,7 @@
  * Shared plumbing for the cowlab course demos. See demo_util.h for the
  * contracts and README.md for the output format.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,12 +32,18 @@ static bool stdin_eof;
 static unsigned int step_nr;
 static char *default_exec_argv[] = { "/bin/true", NULL };
 
-static const char huge_note[] =
-	"--huge: THP may back the region, page counts are not predicted: no '# expect' lines";
-
 /* The checkpoint line a harness compares with cowlab's vmas row */
 #define EXPECT_FMT \
 	"# expect pid=%d addr=%lx-%lx cow_copy=+%lu cow_zero=+%lu wp_reuse=+%lu resident=%lu shared=%lu exclusive=%lu zero=%lu copied=%lu"
+/* ... and with --huge, the THP events of the process (procs) */
+#define EXPECT_THP_FMT	" thp_reuse=+%lu thp_split=+%lu thp_zero=+%lu"
+
+static void thp_check(void);
+static const char *thp_why_not(void);
+static const char thp_note_follow[] =
+	"THP may back the region; /proc/vmstat thp_fault_alloc says which faults got one";
+static const char thp_note_cannot[] =
+	"THP may back the region, and the model cannot follow it here";
 
 static void write_all(int fd, const char *buf, size_t len)
 {
@@ -169,8 +176,10 @@ static void print_help(void)
 	       "      --no-wait      never block on stdin%s\n"
 	       "      --nohuge       keep the region on 4 KiB pages: MADV_NOHUGEPAGE\n"
 	       "                     (default)\n"
-	       "      --huge         2 MiB-aligned region with MADV_HUGEPAGE; page counts\n"
-	       "                     then depend on THP, so no '# expect' lines\n"
+	       "      --huge         2 MiB-aligned region with MADV_HUGEPAGE: THP may back\n"
+	       "                     it; '# expect' lines then follow what the kernel did\n"
+	       "                     (/proc/vmstat thp_fault_alloc) and add the process's\n"
+	       "                     thp_reuse, thp_split and thp_zero\n"
 	       "  -i, --interval MS  sleep MS milliseconds at each checkpoint when not\n"
 	       "                     waiting, to pace the output for people (default\n"
 	       "                     1000 when running forever, else 0)\n",
@@ -332,8 +341,11 @@ void demo_init(const struct demo_info *info, int argc, char **argv)
 		fprintf(stderr,
 			"%s: warning: cannot pin to one CPU (%s): an expected wp_reuse may show as cow_copy\n",
 			info->name, strerror(pin_err));
-	if (env.huge)
-		demo_say("# note: %s", huge_note);
+	if (env.huge && thp_why_not())
+		demo_say("# note: --huge: %s (%s): no '# expect' lines",
+			 thp_note_cannot, thp_why_not());
+	else if (env.huge)
+		demo_say("# note: --huge: %s", thp_note_follow);
 }
 
 /* The region */
@@ -539,15 +551,27 @@ void demo_wait_exec(int status_fd, pid_t pid)
 #define ID_NONE	0U
 #define ID_ZERO	1U
 
+#define HPAGE_PAGES	(DEMO_HPAGE_SIZE / DEMO_PAGE_SIZE)
+
 struct mpage {
 	unsigned int id;	/* ID_NONE, ID_ZERO, or a physical page */
-	unsigned char wr;	/* the PTE is writable */
+	unsigned int folio;	/* the THP it belongs to (its first id), or 0 */
+	unsigned char wr;	/* the PTE (or PMD) is writable */
 	unsigned char copied;	/* obtained through a COW break */
+};
+
+/* What maps a 2 MiB block of the region in one process (--huge). */
+enum mblock {
+	BLK_NONE,	/* nothing: a fault here may map a whole PMD */
+	BLK_PTE,	/* a page table: every fault here is a 4 KiB one */
+	BLK_THP,	/* a PMD maps a THP */
+	BLK_HZP,	/* a PMD maps the huge zero page */
 };
 
 struct mproc {
 	bool live;
 	struct mpage *pg;
+	unsigned char *blk;		/* enum mblock, per 2 MiB block */
 	unsigned long ev[EV_NR];	/* since the last demo_expect() */
 };
 
@@ -556,6 +580,12 @@ struct model {
 	bool anon_vma;		/* private: a page was ever written */
 	unsigned int next_id;
 	unsigned int *shmem;	/* shared: the page cache, by index */
+	unsigned long blocks;	/* 2 MiB blocks wholly inside the region */
+	/*
+	 * --huge: the kernel's own count of THPs installed by a fault
+	 * (/proc/vmstat thp_fault_alloc) when the model last took one.
+	 */
+	unsigned long long thp_seen;
 	struct mproc p[WHO_NR];
 };
 
@@ -566,6 +596,9 @@ static const char *const event_str[EV_NR] = {
 	[EV_COW_COPY]	= "page still shared, copied (cow_copy)",
 	[EV_COW_ZERO]	= "zero page replaced (cow_zero)",
 	[EV_WP_REUSE]	= "no one else maps it, reused in place (wp_reuse)",
+	[EV_THP_SPLIT]	= "its huge page still shared, PMD split (thp_split)",
+	[EV_THP_REUSE]	= "its huge page no one else maps, reused in place (thp_reuse)",
+	[EV_THP_ZERO]	= "huge zero page replaced by a new huge page (thp_zero)",
 };
 
 const char *demo_event_str(enum demo_event ev)
@@ -573,9 +606,159 @@ const char *demo_event_str(enum demo_event ev)
 	return ev < EV_NR ? event_str[ev] : "?";
 }
 
+/* The THP oracle (--huge) */
+
+/* The bracketed word of a sysfs choice file ("always [madvise] never"). */
+static bool sysfs_choice(const char *path, char *word, size_t size)
+{
+	char buf[256], *open_b, *close_b;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	open_b = strchr(buf, '[');
+	close_b = open_b ? strchr(open_b, ']') : NULL;
+	if (!close_b || (size_t)(close_b - open_b) > size)
+		return false;
+	memcpy(word, open_b + 1, close_b - open_b - 1);
+	word[close_b - open_b - 1] = '\0';
+	return true;
+}
+
+/* /proc/vmstat counter @name, or false. */
+static bool vmstat_read(const char *name, unsigned long long *val)
+{
+	char key[64];
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return false;
+	while (!found && fscanf(f, "%63s %llu", key, val) == 2)
+		found = !strcmp(key, name);
+	fclose(f);
+	return found;
+}
+
+#define THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
+
+static struct {
+	bool checked;
+	const char *why_not;	/* NULL: --huge can be predicted */
+	bool pmd;		/* 2 MiB THPs may back a MADV_HUGEPAGE region */
+	bool huge_zero;		/* read faults map the huge zero page */
+} thp;
+
+/*
+ * Can the model follow THP here, and what may the kernel do? Settings are
+ * read (they are the machine's, not a kernel version's); whether a fault
+ * got a huge page is asked of thp_fault_alloc at each fault that could.
+ */
+static void thp_check(void)
+{
+	char word[32], path[300], val[16];
+	struct dirent *d;
+	DIR *dir;
+	int fd;
+	ssize_t n;
+	unsigned long long v;
+
+	if (thp.checked)
+		return;
+	thp.checked = true;
+	if (!vmstat_read("thp_fault_alloc", &v)) {
+		thp.why_not = "no thp_fault_alloc in /proc/vmstat";
+		return;
+	}
+	if (!sysfs_choice(THP_SYSFS "/enabled", word, sizeof(word))) {
+		thp.why_not = "no " THP_SYSFS "/enabled";
+		return;
+	}
+	thp.pmd = strcmp(word, "never") != 0;
+	/* 6.8+: one setting per size; "inherit" is the one above */
+	if (sysfs_choice(THP_SYSFS "/hugepages-2048kB/enabled", word,
+			 sizeof(word)) && strcmp(word, "inherit"))
+		thp.pmd = strcmp(word, "never") != 0;
+	dir = opendir(THP_SYSFS);
+	while (dir && (d = readdir(dir))) {
+		if (strncmp(d->d_name, "hugepages-", 10) ||
+		    !strcmp(d->d_name, "hugepages-2048kB"))
+			continue;
+		snprintf(path, sizeof(path), THP_SYSFS "/%s/enabled",
+			 d->d_name);
+		if (sysfs_choice(path, word, sizeof(word)) &&
+		    strcmp(word, "never")) {
+			/* folios between 4 KiB and 2 MiB: not modelled */
+			thp.why_not = "a THP size other than 2 MiB is enabled";
+			break;
+		}
+	}
+	if (dir)
+		closedir(dir);
+	fd = open(THP_SYSFS "/use_zero_page", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, val, sizeof(val) - 1);
+		close(fd);
+		thp.huge_zero = n > 0 && val[0] == '1';
+	}
+}
+
+/*
+ * Did the kernel install one more THP by a fault than the model has
+ * accounted for? Takes it if so. The actions of a step are modelled in
+ * the order they happened, so the n-th THP is the n-th fault that could.
+ */
+static bool thp_took_one(struct model *m)
+{
+	unsigned long long now;
+
+	if (!vmstat_read("thp_fault_alloc", &now) || now <= m->thp_seen)
+		return false;
+	m->thp_seen++;
+	return true;
+}
+
+static const char *thp_why_not(void)
+{
+	thp_check();
+	return thp.why_not;
+}
+
+/*
+ * At a checkpoint: THPs installed since that no fault of the region's
+ * model took were elsewhere (or the model missed them: the expectations
+ * then show it). Say so, and start again from here.
+ */
+static void thp_resync(struct model *m)
+{
+	unsigned long long now;
+
+	if (!env.huge || m->r->shared || thp.why_not ||
+	    !vmstat_read("thp_fault_alloc", &now))
+		return;
+	if (now > m->thp_seen)
+		demo_say("# note: %llu THP(s) installed that the model of %s did not expect",
+			 now - m->thp_seen, m->r->name);
+	m->thp_seen = now;
+}
+
+static bool block_eligible(const struct model *m, unsigned long b)
+{
+	return env.huge && !m->r->shared && thp.pmd && b < m->blocks;
+}
+
 struct model *model_new(const struct region *r)
 {
 	struct model *m = calloc(1, sizeof(*m));
+	unsigned long nblk = (r->pages + HPAGE_PAGES - 1) / HPAGE_PAGES;
 	int w;
 
 	if (!m)
@@ -584,13 +767,22 @@ struct model *model_new(const struct region *r)
 	m->next_id = ID_ZERO + 1;
 	for (w = 0; w < WHO_NR; w++) {
 		m->p[w].pg = calloc(r->pages, sizeof(struct mpage));
-		if (!m->p[w].pg)
+		m->p[w].blk = calloc(nblk, 1);
+		if (!m->p[w].pg || !m->p[w].blk)
 			demo_die_errno("calloc");
 	}
 	if (r->shared) {
 		m->shmem = calloc(r->pages, sizeof(*m->shmem));
 		if (!m->shmem)
 			demo_die_errno("calloc");
+	}
+	if (env.huge) {
+		thp_check();
+		/* region_map() aligned the start to 2 MiB */
+		m->blocks = r->pages / HPAGE_PAGES;
+		if (!thp.why_not && !vmstat_read("thp_fault_alloc",
+						 &m->thp_seen))
+			thp.why_not = "/proc/vmstat went away";
 	}
 	m->p[WHO_PARENT].live = true;
 	return m;
@@ -600,8 +792,10 @@ void model_free(struct model *m)
 {
 	int w;
 
-	for (w = 0; w < WHO_NR; w++)
+	for (w = 0; w < WHO_NR; w++) {
 		free(m->p[w].pg);
+		free(m->p[w].blk);
+	}
 	free(m->shmem);
 	free(m);
 }
@@ -614,10 +808,46 @@ static struct mpage *model_page(struct model *m, enum demo_who who,
 	return &m->p[who].pg[page];
 }
 
+/* A PMD fault mapped block @b: a new THP, or the huge zero page. */
+static void map_block(struct model *m, enum demo_who who, unsigned long b,
+		      bool zero, bool copied)
+{
+	struct mpage *pg = &m->p[who].pg[b * HPAGE_PAGES];
+	unsigned int first = m->next_id;
+	unsigned long i;
+
+	for (i = 0; i < HPAGE_PAGES; i++) {
+		pg[i].id = zero ? ID_ZERO : m->next_id++;
+		pg[i].folio = zero ? 0 : first;
+		pg[i].wr = !zero;
+		pg[i].copied = copied;
+	}
+	m->p[who].blk[b] = zero ? BLK_HZP : BLK_THP;
+	/* do_huge_pmd_anonymous_page() prepares the anon_vma, reads too */
+	m->anon_vma = true;
+}
+
+/* Does the other process map any page of the THP @folio in block @b? */
+static bool other_maps_folio(const struct model *m, enum demo_who who,
+			     unsigned long b, unsigned int folio)
+{
+	const struct mproc *other = &m->p[!who];
+	unsigned long i;
+
+	if (!other->live || !folio || b >= m->blocks)
+		return false;
+	for (i = b * HPAGE_PAGES; i < (b + 1) * HPAGE_PAGES; i++)
+		if (other->pg[i].folio == folio)
+			return true;
+	return false;
+}
+
 enum demo_event model_read(struct model *m, enum demo_who who,
 			   unsigned long page)
 {
 	struct mpage *pg = model_page(m, who, page);
+	unsigned long b = page / HPAGE_PAGES;
+	unsigned char *blk = &m->p[who].blk[b];
 
 	if (pg->id != ID_NONE)
 		return EV_NONE;
@@ -625,11 +855,76 @@ enum demo_event model_read(struct model *m, enum demo_who who,
 	if (m->r->shared)
 		demo_die("internal: model: read fault on shared region %s",
 			 m->r->name);
+	if (*blk == BLK_NONE && block_eligible(m, b)) {
+		/* do_huge_pmd_anonymous_page(), read */
+		if (thp_took_one(m)) {
+			/* no huge zero page to map (use_zero_page 0) */
+			map_block(m, who, b, false, false);
+			m->p[who].ev[EV_NEW]++;
+			return EV_NEW;
+		}
+		if (thp.huge_zero) {
+			map_block(m, who, b, true, false);
+			m->p[who].ev[EV_ZERO_MAP]++;
+			return EV_ZERO_MAP;
+		}
+	}
+	if (block_eligible(m, b))
+		*blk = BLK_PTE;
 	pg->id = ID_ZERO;
+	pg->folio = 0;
 	pg->wr = 0;
 	pg->copied = 0;
 	m->p[who].ev[EV_ZERO_MAP]++;
 	return EV_ZERO_MAP;
+}
+
+/*
+ * A write to a PMD-mapped block (do_huge_pmd_wp_page()). Returns the
+ * event if the fault ends there; EV_NONE if it went on as a 4 KiB fault
+ * (the PMD was split, or there was no PMD).
+ */
+static enum demo_event write_block(struct model *m, enum demo_who who,
+				   unsigned long page)
+{
+	unsigned long b = page / HPAGE_PAGES, i;
+	struct mproc *me = &m->p[who];
+	struct mpage *pg = &me->pg[page];
+
+	switch (me->blk[b]) {
+	case BLK_NONE:
+	case BLK_HZP:
+		/*
+		 * An empty block: do_huge_pmd_anonymous_page() maps a THP, or
+		 * falls back to 4 KiB pages. The huge zero page: 7.x
+		 * (do_huge_zero_wp_pmd()) maps a whole new THP; older kernels,
+		 * or 7.x when none can be allocated, split the PMD into 4 KiB
+		 * zero pages (no event). Either way thp_fault_alloc says.
+		 */
+		if (me->blk[b] == BLK_NONE && !block_eligible(m, b))
+			return EV_NONE;
+		if (thp_took_one(m)) {
+			bool zero = me->blk[b] == BLK_HZP;
+
+			map_block(m, who, b, false, zero);
+			return zero ? EV_THP_ZERO : EV_NEW;
+		}
+		me->blk[b] = BLK_PTE;
+		return EV_NONE;
+	case BLK_THP:
+		if (pg->wr)
+			return EV_NONE;
+		if (other_maps_folio(m, who, b, pg->folio)) {
+			/* still shared: split this PMD, go on with 4 KiB */
+			me->blk[b] = BLK_PTE;
+			me->ev[EV_THP_SPLIT]++;
+			return EV_NONE;
+		}
+		for (i = b * HPAGE_PAGES; i < (b + 1) * HPAGE_PAGES; i++)
+			me->pg[i].wr = 1;
+		return EV_THP_REUSE;
+	}
+	return EV_NONE;
 }
 
 enum demo_event model_write(struct model *m, enum demo_who who,
@@ -650,23 +945,45 @@ enum demo_event model_write(struct model *m, enum demo_who who,
 		ev = EV_NEW;
 		goto out;
 	}
+	if (env.huge) {
+		ev = write_block(m, who, page);
+		if (ev != EV_NONE) {
+			m->anon_vma = true;
+			goto out;
+		}
+	}
 	if (pg->id == ID_NONE) {
 		/* do_anonymous_page() */
 		pg->id = m->next_id++;
+		pg->folio = 0;
 		pg->copied = 0;
 		ev = EV_NEW;
 	} else if (pg->id == ID_ZERO) {
 		/* wp_page_copy() from the zero page */
 		pg->id = m->next_id++;
+		pg->folio = 0;
 		pg->copied = 1;
 		ev = EV_COW_ZERO;
 	} else if (pg->wr) {
 		return EV_NONE;
-	} else if (other->live && other->pg[page].id == pg->id) {
-		/* do_wp_page(): still mapped elsewhere, copy */
+	} else if ((other->live && other->pg[page].id == pg->id) ||
+		   other_maps_folio(m, who, page / HPAGE_PAGES, pg->folio)) {
+		/*
+		 * do_wp_page(): the page, or another page of its THP, is
+		 * still mapped elsewhere: copy
+		 */
 		pg->id = m->next_id++;
+		pg->folio = 0;
 		pg->copied = 1;
 		ev = EV_COW_COPY;
+	} else if (pg->folio) {
+		/*
+		 * A page of a PTE-mapped THP only this process maps: 6.12
+		 * and older copy it, 6.15+ reuse the large folio. No demo
+		 * gets here; say so rather than guess.
+		 */
+		demo_die("model: page %lu, of a split THP only pid %d maps: kernels differ",
+			 page, demo_pids[who]);
 	} else {
 		/* do_wp_page(): only our reference left, reuse */
 		ev = EV_WP_REUSE;
@@ -706,6 +1023,7 @@ void model_fork(struct model *m)
 	unsigned long i;
 
 	memset(child->pg, 0, m->r->pages * sizeof(*child->pg));
+	memset(child->blk, 0, (m->r->pages + HPAGE_PAGES - 1) / HPAGE_PAGES);
 	memset(child->ev, 0, sizeof(child->ev));
 	child->live = true;
 	/*
@@ -714,17 +1032,22 @@ void model_fork(struct model *m)
 	 */
 	if (m->r->shared || !m->anon_vma)
 		return;
+	/* copy_huge_pmd() shares a PMD-mapped THP (or huge zero page) too */
+	memcpy(child->blk, parent->blk,
+	       (m->r->pages + HPAGE_PAGES - 1) / HPAGE_PAGES);
 	for (i = 0; i < m->r->pages; i++) {
 		if (parent->pg[i].id == ID_NONE)
 			continue;
 		parent->pg[i].wr = 0;
 		child->pg[i].id = parent->pg[i].id;
+		child->pg[i].folio = parent->pg[i].folio;
 	}
 }
 
 void model_exit(struct model *m, enum demo_who who)
 {
 	memset(m->p[who].pg, 0, m->r->pages * sizeof(struct mpage));
+	memset(m->p[who].blk, 0, (m->r->pages + HPAGE_PAGES - 1) / HPAGE_PAGES);
 	memset(m->p[who].ev, 0, sizeof(m->p[who].ev));
 	m->p[who].live = false;
 }
@@ -779,8 +1102,18 @@ void demo_expect(struct model *m)
 				 me->ev[EV_COW_COPY], me->ev[EV_COW_ZERO],
 				 me->ev[EV_WP_REUSE], resident, shared,
 				 exclusive, zero, copied);
+		else if (!thp_why_not())
+			demo_say(EXPECT_FMT EXPECT_THP_FMT, demo_pids[w],
+				 (unsigned long)m->r->start,
+				 (unsigned long)(m->r->start + m->r->len),
+				 me->ev[EV_COW_COPY], me->ev[EV_COW_ZERO],
+				 me->ev[EV_WP_REUSE], resident, shared,
+				 exclusive, zero, copied,
+				 me->ev[EV_THP_REUSE], me->ev[EV_THP_SPLIT],
+				 me->ev[EV_THP_ZERO]);
 		memset(me->ev, 0, sizeof(me->ev));
 	}
+	thp_resync(m);
 }
 
 static void read_line(void)

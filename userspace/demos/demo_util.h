@@ -146,7 +146,10 @@ int demo_reap(pid_t pid);
  * The model: per process and page, what the kernel maps (nothing, the zero
  * page, or a page identified by a number) and whether the PTE is writable.
  * It applies the rules of mm/memory.c for order-0 anonymous pages and
- * counts the events cowlab reports for the region's VMA.
+ * counts the events cowlab reports for the region's VMA. With --huge it
+ * also follows 2 MiB blocks mapped by a PMD (mm/huge_memory.c): where the
+ * kernel may or may not install a THP (allocation, and 7.x's write over
+ * the huge zero page), /proc/vmstat thp_fault_alloc says which it did.
  */
 enum demo_event {
 	EV_NONE,	/* no fault: already mapped (writable for a write) */
@@ -155,6 +158,10 @@ enum demo_event {
 	EV_COW_COPY,	/* wp fault on a shared page: copied */
 	EV_COW_ZERO,	/* wp fault on the zero page: a fresh zeroed page */
 	EV_WP_REUSE,	/* wp fault on a page nobody else maps: reused */
+	/* --huge: a fault on a PMD (the 4 KiB fault after a split is apart) */
+	EV_THP_SPLIT,	/* wp fault on a THP still shared: PMD split */
+	EV_THP_REUSE,	/* wp fault on a THP nobody else maps: reused */
+	EV_THP_ZERO,	/* wp fault on the huge zero page: a new THP (7.x) */
 	EV_NR,
 };
 

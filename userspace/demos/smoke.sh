@@ -33,7 +33,9 @@ not_ok() {
 	done
 }
 
-# check_output FILE STEPS WAITING: prints nothing if FILE is well formed.
+# check_output FILE STEPS WAITING EXPECTS HUGE: prints nothing if FILE is
+# well formed. EXPECTS: "some" expect lines, or "any" number; HUGE: 1 if
+# the run had --huge (its expect lines then carry the thp keys).
 check_output() {
 	awk -v steps="$2" -v waiting="$3" '
 	function bad(msg) { print msg; errs++ }
@@ -41,7 +43,8 @@ check_output() {
 		re = "^# expect pid=[0-9]+ addr=[0-9a-f]+-[0-9a-f]+ " \
 		     "cow_copy=\\+[0-9]+ cow_zero=\\+[0-9]+ wp_reuse=\\+[0-9]+ " \
 		     "resident=[0-9]+ shared=[0-9]+ exclusive=[0-9]+ " \
-		     "zero=[0-9]+ copied=[0-9]+$"
+		     "zero=[0-9]+ copied=[0-9]+" \
+		     "( thp_reuse=\\+[0-9]+ thp_split=\\+[0-9]+ thp_zero=\\+[0-9]+)?$"
 	}
 	/^# step / {
 		if ($3 != nstep)
@@ -66,6 +69,8 @@ check_output() {
 			bad("copied > exclusive: " $0)
 		if (!nstep)
 			bad("expect before any step: " $0)
+		nhuge += ("thp_zero" in v)
+		delete v
 		nexpect++
 		next
 	}
@@ -77,12 +82,16 @@ check_output() {
 			bad(nstep " steps, expected " steps)
 		if (nwait != (waiting ? nstep : 0))
 			bad(nwait " waiting lines for " nstep " steps")
-		if (expects != "none" && !nexpect)
+		if (expects == "some" && !nexpect)
 			bad("no expect line")
-	}' expects="${4:-some}" "$1"
+		if (huge && nexpect && nhuge != nexpect)
+			bad(nhuge " of " nexpect " expect lines with thp keys")
+		if (!huge && nhuge)
+			bad("thp keys without --huge")
+	}' expects="${4:-some}" huge="$5" "$1"
 }
 
-# run NAME STEPS "ARGS" [none]: a bounded run with --wait, then without.
+# run NAME STEPS "ARGS" [any]: a bounded run with --wait, then without.
 run() {
 	name=$1
 	steps=$2
@@ -104,7 +113,11 @@ run() {
 			not_ok "$desc" "exit status $rc" "$(cat "$TMP/err")"
 			continue
 		fi
-		errs=$(check_output "$TMP/out" "$steps" $w "$4")
+		case " $args " in
+		*" --huge "*) huge=1 ;;
+		*) huge=0 ;;
+		esac
+		errs=$(check_output "$TMP/out" "$steps" $w "${4:-some}" $huge)
 		if [ -n "$errs" ]; then
 			not_ok "$desc" "$errs"
 		else
@@ -125,7 +138,7 @@ status() {
 }
 
 echo "KTAP version 1"
-echo "1..34"
+echo "1..36"
 
 run cow 6 "--steps 3"
 run nofork 4 "--steps 3"
@@ -138,7 +151,9 @@ run fork_faults 7 "--pages 64"
 run zero_fill 3 ""
 run shared_private 7 "--pages 16"
 run threads_fork 6 "--pages 16"
-run cow 4 "--steps 1 --pages 1024 --huge" none
+# --huge: expect lines only where THP can be followed (a note says why not)
+run cow 4 "--steps 1 --pages 1024 --huge" any
+run zero_fill 3 "--pages 1024 --huge" any
 
 status cow 0 "--help"
 status fork_exec 0 "--version"
