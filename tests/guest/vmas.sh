@@ -1,6 +1,7 @@
 #!/bin/sh
 # Issue "per-VMA counts" in the guest: exact vmas/pages figures against
-# smaps and pagemap (vmatest), then a 10,000-VMA, 1 GiB process.
+# smaps, pagemap and /proc/kpagecount, THP off and on, the huge zero page
+# written over (vmatest), then a 10,000-VMA, 1 GiB process.
 insmod /cowlab.ko || { echo "not ok - insmod cowlab.ko"; exit 1; }
 rc=0
 vmatest || rc=1
