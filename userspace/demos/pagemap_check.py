@@ -9,6 +9,8 @@ resident page, /proc/kpagecount (mapcount) and /proc/kpageflags (zero page):
   resident, shared (mapcount > 1), exclusive, zero   checked exactly
   cow_copy: pages whose PFN changed from a real page since the last step
   cow_zero: pages whose PFN changed from the zero page to a real page
+  thp_zero: (--huge lines) 2 MiB blocks that went from the huge zero page
+            to one new THP (512 contiguous PFNs, KPF_THP): not cow_zero
   copied:   exclusive pages obtained by such a change and still mapped
   wp_reuse: not visible in pagemap, so not checked (a reuse that turned
             into a copy does show up, as an unexpected cow_copy)
@@ -26,7 +28,9 @@ import sys
 
 PM_PRESENT = 1 << 63
 PM_PFN_MASK = (1 << 55) - 1
+KPF_THP = 22
 KPF_ZERO_PAGE = 24
+HPAGE_PAGES = 512
 ZERO = -1
 
 
@@ -60,6 +64,15 @@ def snapshot(pid, start, end):
     return pfns, counts
 
 
+def zero_to_thp(old, new):
+    """Did a block of zero pages become one new THP (7.x thp_zero)?"""
+    first = new[0]
+    return (all(a == ZERO for a in old) and first > 0 and
+            first % HPAGE_PAGES == 0 and
+            list(new) == list(range(first, first + HPAGE_PAGES)) and
+            read_u64s('/proc/kpageflags', first, 1)[0] >> KPF_THP & 1)
+
+
 class Checker:
     def __init__(self):
         self.prev = {}		# (pid, start) -> PFNs at the last step
@@ -87,6 +100,14 @@ class Checker:
                 copied.add(i)
             else:
                 copied.discard(i)
+        if 'thp_zero' in kv:
+            # the region starts on 2 MiB with --huge: blocks are aligned
+            thp_zero = sum(1 for b in range(0, len(pfns) - HPAGE_PAGES + 1,
+                                            HPAGE_PAGES)
+                           if zero_to_thp(old[b:b + HPAGE_PAGES],
+                                          pfns[b:b + HPAGE_PAGES]))
+            cow_zero -= thp_zero * HPAGE_PAGES
+            got['thp_zero'] = f'+{thp_zero}'
         self.prev[key] = pfns
         got['copied'] = sum(1 for i in copied if pfns[i] > 0 and
                             read_u64s('/proc/kpagecount', pfns[i], 1)[0] == 1)
