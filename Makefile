@@ -30,9 +30,9 @@ clean:
 help:
 	@echo "make [KDIR=dir]   build cowlab.ko for a kernel (default: the running one)"
 	@echo "make demo         set up, build, boot the lab VM and show COW happening"
-	@echo "make test         set up, build, run every test on both kernels"
+	@echo "make test         set up, build, run every test on every kernel (COWLAB_KERNELS=\"5.10 6.1 6.12 7.x\")"
 	@echo "make bench        the benchmarks, in the guest"
-	@echo "make lab          interactive lab shell in the guest (LAB_KERNEL=6.12)"
+	@echo "make lab          interactive lab shell in the guest (LAB_KERNEL=5.10|6.1|6.12|7.x, default 6.1)"
 	@echo "make check        checkpatch and the host-only tests"
 	@echo "make userspace    the demos, the reader and the guest test programs"
 
