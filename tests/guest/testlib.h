@@ -233,8 +233,7 @@ enum worker_op {
 	OP_EXIT,
 	OP_CHECK,	/* reply: the byte at page first */
 	OP_DONTNEED,	/* MADV_DONTNEED pages [first, first + count) */
-	OP_VMREAD,	/* process_vm_readv() count pages at addr of pid into
-			 * our pages [first, first + count); reply: bytes */
+	OP_VMREAD,	/* count pages at addr of pid into ours from first */
 };
 
 #define W_SHARED	1
