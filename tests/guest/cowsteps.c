@@ -10,9 +10,11 @@
  * descendants are summed.  The difference between two [RUN] lines is what
  * that scenario did, children included (the selftest reaps each scenario's
  * children before it announces the next one).  Every line of the selftest
- * is copied to stdout unchanged; after each scenario one more line:
+ * is copied to stdout unchanged; after each scenario one more line, with
+ * the classes of cowlab's classes file in its order, "-" for one that is
+ * not counted on this kernel (unshare on 5.10):
  *
- *   # cowlab: cow_copy 1 cow_zero 0 wp_reuse 0 unshare 0 thp_reuse 0 thp_split 0
+ *   # cowlab: cow_copy 1 cow_zero 0 wp_reuse 0 unshare 0 thp_reuse 0 thp_split 0 thp_zero 0
  *
  * Reading the selftest's memory is never needed (the pipe carries its
  * output), so the tracing itself causes no faults in it.  Load cowlab with
@@ -35,37 +37,83 @@
 
 #include "table.h"
 
-enum { EV_COW_COPY, EV_COW_ZERO, EV_WP_REUSE, EV_UNSHARE, EV_THP_REUSE,
-       EV_THP_SPLIT, NR_EV };
-static const char *const ev_names[NR_EV] = {
-	"cow_copy", "cow_zero", "wp_reuse", "unshare", "thp_reuse", "thp_split",
-};
+/* The classes, from cowlab's classes file: name, and whether counted. */
+#define MAX_EV	32
+static char *ev_names[MAX_EV];
+static int ev_counted[MAX_EV];
+static int nr_ev;
+
+/*
+ * Read and parse the cowlab file @name into @t (@rest: its last column
+ * runs to the end of the line).  0, or -errno with nothing to free.
+ */
+static int read_table(const char *name, int rest, struct cowlab_table *t)
+{
+	char path[128];
+	const char *err;
+	char *text;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", COWLAB_DEBUGFS, name);
+	ret = cowlab_read_file(path, &text, NULL);
+	if (ret)
+		return ret;
+	ret = cowlab_table_parse(t, text, rest, &err);
+	if (ret) {
+		fprintf(stderr, "cowsteps: %s: %s\n", name, err);
+		cowlab_table_free(t);
+	}
+	return ret;
+}
+
+/* Read the classes file ("class status reason").  0 or -errno. */
+static int load_classes(void)
+{
+	struct cowlab_table t;
+	int nc, sc, ret;
+	size_t r;
+
+	ret = read_table("classes", 1, &t);
+	if (ret)
+		return ret;
+	nc = cowlab_table_col(&t, "class");
+	sc = cowlab_table_col(&t, "status");
+	if (nc < 0 || sc < 0) {
+		fprintf(stderr, "cowsteps: classes: no class or status column\n");
+		ret = -EINVAL;
+		goto out;
+	}
+	for (r = 0; r < t.nrows && nr_ev < MAX_EV; r++) {
+		ev_names[nr_ev] = strdup(t.rows[r][nc]);
+		if (!ev_names[nr_ev]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ev_counted[nr_ev++] = !strcmp(t.rows[r][sc], "counted");
+	}
+out:
+	cowlab_table_free(&t);
+	return ret;
+}
 
 /* PID_MAX_LIMIT on 64-bit: any pid fits. */
 #define MAX_PIDS	(4 * 1024 * 1024)
 
 /* Sum the counts of @root and its descendants into @sum.  0 or -errno. */
-static int snapshot(pid_t root, long long sum[NR_EV])
+static int snapshot(pid_t root, long long sum[MAX_EV])
 {
 	static char member[MAX_PIDS + 1];	/* by pid */
-	int pc, ppc, ec[NR_EV], i, changed;
+	int pc, ppc, ec[MAX_EV], i, changed;
 	struct cowlab_table t;
-	const char *err;
-	char *text;
 	size_t r;
 	int ret;
 
-	ret = cowlab_read_file(COWLAB_DEBUGFS "/procs", &text, NULL);
+	ret = read_table("procs", 0, &t);
 	if (ret)
 		return ret;
-	ret = cowlab_table_parse(&t, text, 0, &err);
-	if (ret) {
-		fprintf(stderr, "cowsteps: procs: %s\n", err);
-		goto out;
-	}
 	pc = cowlab_table_col(&t, "pid");
 	ppc = cowlab_table_col(&t, "ppid");
-	for (i = 0; i < NR_EV; i++)
+	for (i = 0; i < nr_ev; i++)
 		ec[i] = cowlab_table_col(&t, ev_names[i]);
 	memset(member, 0, sizeof(member));
 	if (root > 0 && (size_t)root < sizeof(member))
@@ -86,32 +134,31 @@ static int snapshot(pid_t root, long long sum[NR_EV])
 			}
 		}
 	} while (changed);
-	memset(sum, 0, NR_EV * sizeof(sum[0]));
+	memset(sum, 0, nr_ev * sizeof(sum[0]));
 	for (r = 0; r < t.nrows; r++) {
 		long pid = atol(t.rows[r][pc]);
 
 		if (pid <= 0 || (size_t)pid >= sizeof(member) || !member[pid])
 			continue;
-		for (i = 0; i < NR_EV; i++) {
+		for (i = 0; i < nr_ev; i++) {
 			unsigned long long v;
 
 			if (ec[i] >= 0 && !cowlab_field_u64(t.rows[r][ec[i]], &v))
 				sum[i] += (long long)v;
 		}
 	}
-out:
 	cowlab_table_free(&t);
 	return ret;
 }
 
 static pid_t child;
-static long long last[NR_EV];
+static long long last[MAX_EV];
 static int have_scenario;
 
 /* The counts since the last [RUN] line, for the scenario it announced. */
 static void close_scenario(void)
 {
-	long long now[NR_EV];
+	long long now[MAX_EV];
 	int i, negative = 0;
 
 	if (snapshot(child, now)) {
@@ -120,7 +167,11 @@ static void close_scenario(void)
 	}
 	if (have_scenario) {
 		printf("# cowlab:");
-		for (i = 0; i < NR_EV; i++) {
+		for (i = 0; i < nr_ev; i++) {
+			if (!ev_counted[i]) {
+				printf(" %s -", ev_names[i]);
+				continue;
+			}
 			printf(" %s %lld", ev_names[i], now[i] - last[i]);
 			negative |= now[i] < last[i];
 		}
@@ -179,13 +230,19 @@ static int fail(const char *what)
 int main(int argc, char **argv)
 {
 	struct __ptrace_syscall_info info;
-	int fds[2], status, sig = 0, to_stdout = 0;
+	int fds[2], status, sig = 0, to_stdout = 0, ret;
 
 	if (argc < 2 || !strcmp(argv[1], "--help")) {
 		fprintf(stderr, "usage: cowsteps PROGRAM [ARGS...]\n"
 			"Runs a kselftest; after each \"# [RUN]\" scenario prints the cowlab\n"
 			"events of the selftest and its children: # cowlab: cow_copy N ...\n");
 		return 2;
+	}
+	ret = load_classes();
+	if (ret) {
+		fprintf(stderr, "cowsteps: %s/classes: %s\n", COWLAB_DEBUGFS,
+			strerror(-ret));
+		return 1;
 	}
 	if (pipe(fds))
 		return fail("pipe");

@@ -3,27 +3,39 @@
  * cowcheck: count copy-on-write breaks per process with BPF, independently
  * of the cowlab module, as a witness for its procs table.
  *
- * fentry/fexit on do_wp_page() (a 4 KiB PTE) and do_huge_pmd_wp_page() (a
- * PMD-mapped THP) open a window per task around each write-protect fault;
- * what happens inside the window decides the outcome:
+ * do_wp_page() (a 4 KiB PTE) and do_huge_pmd_wp_page() (a PMD-mapped THP
+ * or the huge zero page) open a window per task around each write-protect
+ * fault; what happens inside the window decides the outcome:
  *
  *   a new anon page is mapped at the faulting address
- *       (page_add_new_anon_rmap() on 6.1, folio_add_new_anon_rmap() on
- *       6.12): the old page was replaced by a copy, or by a zeroed page if
- *       the faulting PTE mapped the zero page (its pfn is zero_pfn);
+ *       (page_add_new_anon_rmap() up to 6.1, folio_add_new_anon_rmap()
+ *       from 6.12): in a PTE window, the old page was replaced by a copy,
+ *       or by a zeroed page if the faulting PTE mapped the zero page (its
+ *       pfn is zero_pfn, zero_page_pfn in 7.x); in a PMD window (7.x), a
+ *       new THP replaced the huge zero page (its pfn is huge_zero_pfn);
  *   ptep_set_access_flags(..., dirty=1) at the faulting address:
  *       the PTE was made writable in place;
  *   pmdp_set_access_flags(..., dirty=1) at the faulting huge address:
  *       the huge PMD was made writable in place;
  *   __split_huge_pmd() at the faulting huge address, the PMD not mapping
- *       the huge zero page (its pfn is huge_zero_pfn): a shared THP split.
+ *       the huge zero page: a shared THP split.
  *
  * The inner functions have other callers (first touch, fork, reclaim,
  * spurious faults); they only count for the task that has the matching
  * window open, same mm and address.  A task may sleep in a fault and
- * move to another CPU, so windows are keyed by task id.  At fexit the
- * outcome is classified and counted for the process that owns the
- * faulting mm (mm->owner->tgid).
+ * move to another CPU, so windows are keyed by task id.  At the fault's
+ * end the outcome is classified and counted for the process that owned
+ * the faulting mm when the fault began (mm->owner->tgid).  A fault end
+ * that was not seen (a kretprobe with no free instance) is made up for
+ * when the task opens its next window, or exits: the window's marks are
+ * complete by then.
+ *
+ * Every program exists twice: as fentry/fexit (BPF trampolines) and as
+ * kprobe/kretprobe.  The user side picks one per function (cowcheck.c,
+ * pick_hooks()): trampolines, unless they can be preempted while they run
+ * (7.x: PREEMPT_LAZY), which makes the kernel skip them for every other
+ * task on that CPU meanwhile, or cannot take the function's by-value
+ * struct argument (before 6.1).  Kprobe programs run with preemption off.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -44,27 +56,36 @@ char LICENSE[] SEC("license") = "GPL";
 #define VM_MAYSHARE		0x00000080UL
 #define EEXIST			17
 
-/* Typeless: resolved from /proc/kallsyms by libbpf at load. */
-extern const void zero_pfn __ksym;
-extern const void huge_zero_pfn __ksym;
+/*
+ * Typeless: resolved from /proc/kallsyms by libbpf at load; weak, so that
+ * a name this kernel does not have resolves to NULL (the user side checks
+ * that one zero-page pfn exists).  7.x renamed zero_pfn to zero_page_pfn.
+ */
+extern const void zero_pfn __ksym __weak;
+extern const void zero_page_pfn __ksym __weak;
+extern const void huge_zero_pfn __ksym __weak;
 
 enum cowcheck_fault_kind {
 	COWCHECK_WIN_PTE = 1,	/* in do_wp_page() */
 	COWCHECK_WIN_PMD,	/* in do_huge_pmd_wp_page() */
 };
 
+#define BIT(n)			(1U << (n))
+
 /* What was seen in the window. */
-#define F_UNSHARE	(1U << 0)	/* FAULT_FLAG_UNSHARE */
-#define F_OLD_ZERO	(1U << 1)	/* the entry mapped the (huge) zero page */
-#define F_NEW_ANON	(1U << 2)	/* a new anon page mapped at the address */
-#define F_MKWRITE	(1U << 3)	/* entry made dirty/writable in place */
-#define F_SPLIT		(1U << 4)	/* the huge PMD was split */
+#define F_UNSHARE	BIT(0)	/* FAULT_FLAG_UNSHARE */
+#define F_OLD_ZERO	BIT(1)	/* the entry mapped the (huge) zero page */
+#define F_NEW_ANON	BIT(2)	/* a new anon page/THP mapped at the address */
+#define F_MKWRITE	BIT(3)	/* entry made dirty/writable in place */
+#define F_SPLIT		BIT(4)	/* the huge PMD was split */
+#define F_NO_OWNER	BIT(5)	/* the mm had no owner, and was not current's */
 
 struct cowcheck_fault {
 	struct mm_struct *mm;
 	__u64 addr;		/* page-aligned (PTE) or PMD-aligned (PMD) */
 	__u32 kind;
 	__u32 flags;
+	__u32 tgid;		/* of the mm's owner when the fault began */
 };
 
 struct {
@@ -108,10 +129,26 @@ static __always_inline unsigned long entry_pfn(__u64 val, __u64 size_mask)
 	return (val & PHYSICAL_MASK & size_mask) >> PAGE_SHIFT;
 }
 
+/* The pfn of the shared zero page. */
+static __always_inline unsigned long zero_page_pfn_now(void)
+{
+	if (&zero_page_pfn)
+		return read_ulong(&zero_page_pfn);
+	return read_ulong(&zero_pfn);
+}
+
+/*
+ * FAULT_FLAG_UNSHARE came in 5.19; before, there are no unshare faults
+ * (and vmf->flags is an unsigned int, not the enum of vmlinux.h: the read
+ * must stay behind the check, which the verifier resolves at load time).
+ */
 static __always_inline bool fault_is_unshare(struct vm_fault *vmf)
 {
-	__u64 unshare = bpf_core_enum_value(enum fault_flag, FAULT_FLAG_UNSHARE);
+	__u64 unshare;
 
+	if (!bpf_core_enum_value_exists(enum fault_flag, FAULT_FLAG_UNSHARE))
+		return false;
+	unshare = bpf_core_enum_value(enum fault_flag, FAULT_FLAG_UNSHARE);
 	return BPF_CORE_READ(vmf, flags) & unshare;
 }
 
@@ -136,16 +173,17 @@ static __always_inline int mm_owner_tgid(struct mm_struct *mm, __u32 *tgid)
 	return -1;
 }
 
-static __always_inline void count_event(struct mm_struct *mm, __u32 ev)
+static __always_inline void count_event(const struct cowcheck_fault *f,
+					__u32 ev)
 {
 	struct cowcheck_counts zero = {};
 	struct cowcheck_counts *c;
-	__u32 tgid;
+	__u32 tgid = f->tgid;
 	long err;
 
 	if (ev >= COWCHECK_NR_EVENTS)
 		return;
-	if (mm_owner_tgid(mm, &tgid)) {
+	if (f->flags & F_NO_OWNER) {
 		stat_inc(COWCHECK_ST_UNATTRIBUTED);
 		return;
 	}
@@ -181,7 +219,16 @@ static __always_inline __u32 classify(const struct cowcheck_fault *f)
 			return COWCHECK_EV_WP_REUSE;
 		return COWCHECK_EV_NONE;
 	}
-	if (f->kind == COWCHECK_WIN_PMD && !unshare) {
+	if (f->kind != COWCHECK_WIN_PMD)
+		return COWCHECK_EV_NONE;
+	/*
+	 * 7.x's do_huge_zero_wp_pmd() (inlined in do_huge_pmd_wp_page()):
+	 * a whole new THP instead of the huge zero page, for an unshare
+	 * fault too (as cowlab, which sees pmdp_huge_clear_flush() there).
+	 */
+	if ((f->flags & F_NEW_ANON) && (f->flags & F_OLD_ZERO))
+		return COWCHECK_EV_THP_ZERO;
+	if (!unshare) {
 		if (f->flags & F_MKWRITE)
 			return COWCHECK_EV_THP_REUSE;
 		if ((f->flags & F_SPLIT) && !(f->flags & F_OLD_ZERO))
@@ -190,15 +237,11 @@ static __always_inline __u32 classify(const struct cowcheck_fault *f)
 	return COWCHECK_EV_NONE;
 }
 
-static __always_inline void window_open(const struct cowcheck_fault *f)
-{
-	__u32 tid = current_tid();
-
-	if (bpf_map_update_elem(&inflight, &tid, f, BPF_ANY))
-		stat_inc(COWCHECK_ST_INFLIGHT_LOST);
-}
-
-static __always_inline void window_close(void)
+/*
+ * Close current's window, if it has one: count what it saw.  @late: its
+ * fault's end was not seen; it is closed at the task's next fault or exit.
+ */
+static __always_inline void window_close(bool late)
 {
 	struct cowcheck_fault *f, copy;
 	__u32 tid = current_tid();
@@ -208,37 +251,60 @@ static __always_inline void window_close(void)
 		return;
 	copy = *f;
 	bpf_map_delete_elem(&inflight, &tid);
-	count_event(copy.mm, classify(&copy));
+	if (late)
+		stat_inc(COWCHECK_ST_LATE);
+	count_event(&copy, classify(&copy));
 }
 
-/* An inner function ran for @vma and @addr: note it in current's window. */
+/*
+ * Open current's window for @f (NULL: a fault that is not followed), after
+ * closing one still open: the fault that opened it has ended.
+ */
+static __always_inline void window_open(struct cowcheck_fault *f)
+{
+	__u32 tid = current_tid();
+
+	window_close(true);
+	if (!f)
+		return;
+	if (mm_owner_tgid(f->mm, &f->tgid))
+		f->flags |= F_NO_OWNER;
+	if (bpf_map_update_elem(&inflight, &tid, f, BPF_ANY))
+		stat_inc(COWCHECK_ST_INFLIGHT_LOST);
+}
+
+/*
+ * An inner function ran for @vma and @addr: note it in current's window,
+ * if that is of @kind (0: of either kind).
+ */
 static __always_inline void window_mark(__u32 kind, struct vm_area_struct *vma,
 					unsigned long addr, __u32 flag)
 {
 	__u32 tid = current_tid();
 	struct cowcheck_fault *f;
-	unsigned long mask = kind == COWCHECK_WIN_PMD ? PMD_MASK : PAGE_MASK;
+	unsigned long mask;
 
 	f = bpf_map_lookup_elem(&inflight, &tid);
-	if (!f || f->kind != kind || f->addr != (addr & mask))
+	if (!f || (kind && f->kind != kind))
+		return;
+	mask = f->kind == COWCHECK_WIN_PMD ? PMD_MASK : PAGE_MASK;
+	if (f->addr != (addr & mask))
 		return;
 	if (f->mm != BPF_CORE_READ(vma, vm_mm))
 		return;
 	f->flags |= flag;
 }
 
-SEC("fentry/do_wp_page")
-int BPF_PROG(wp_enter, struct vm_fault *vmf)
+/* do_wp_page(vmf): a 4 KiB write-protect fault begins. */
+static __always_inline void wp_open(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = BPF_CORE_READ(vmf, vma);
 	struct cowcheck_fault f = {};
-	__u32 tid;
 
-	/* Shared mappings never copy: no window (and no stale one). */
+	/* Shared mappings never copy: no window. */
 	if (BPF_CORE_READ(vma, vm_flags) & (VM_SHARED | VM_MAYSHARE)) {
-		tid = current_tid();
-		bpf_map_delete_elem(&inflight, &tid);
-		return 0;
+		window_open(NULL);
+		return;
 	}
 	f.kind = COWCHECK_WIN_PTE;
 	f.mm = BPF_CORE_READ(vma, vm_mm);
@@ -246,21 +312,13 @@ int BPF_PROG(wp_enter, struct vm_fault *vmf)
 	if (fault_is_unshare(vmf))
 		f.flags |= F_UNSHARE;
 	if (entry_pfn(BPF_CORE_READ(vmf, orig_pte.pte), PAGE_MASK) ==
-	    read_ulong(&zero_pfn))
+	    zero_page_pfn_now())
 		f.flags |= F_OLD_ZERO;
 	window_open(&f);
-	return 0;
 }
 
-SEC("fexit/do_wp_page")
-int BPF_PROG(wp_exit, struct vm_fault *vmf, vm_fault_t ret)
-{
-	window_close();
-	return 0;
-}
-
-SEC("fentry/do_huge_pmd_wp_page")
-int BPF_PROG(huge_wp_enter, struct vm_fault *vmf)
+/* do_huge_pmd_wp_page()'s window; @orig_pmd: the PMD the fault saw. */
+static __always_inline void huge_wp_open(struct vm_fault *vmf, __u64 orig_pmd)
 {
 	struct vm_area_struct *vma = BPF_CORE_READ(vmf, vma);
 	struct cowcheck_fault f = {};
@@ -270,63 +328,117 @@ int BPF_PROG(huge_wp_enter, struct vm_fault *vmf)
 	f.addr = BPF_CORE_READ(vmf, address) & PMD_MASK;
 	if (fault_is_unshare(vmf))
 		f.flags |= F_UNSHARE;
-	if (entry_pfn(BPF_CORE_READ(vmf, orig_pmd.pmd), PMD_MASK) ==
-	    read_ulong(&huge_zero_pfn))
+	if (entry_pfn(orig_pmd, PMD_MASK) == read_ulong(&huge_zero_pfn))
 		f.flags |= F_OLD_ZERO;
 	window_open(&f);
-	return 0;
-}
-
-SEC("fexit/do_huge_pmd_wp_page")
-int BPF_PROG(huge_wp_exit, struct vm_fault *vmf, vm_fault_t ret)
-{
-	window_close();
-	return 0;
-}
-
-/* 6.12: folio_add_new_anon_rmap(folio, vma, address, flags) */
-SEC("fentry/folio_add_new_anon_rmap")
-int BPF_PROG(folio_new_anon, struct folio *folio, struct vm_area_struct *vma,
-	     unsigned long address)
-{
-	window_mark(COWCHECK_WIN_PTE, vma, address, F_NEW_ANON);
-	return 0;
-}
-
-/* 6.1: page_add_new_anon_rmap(page, vma, address) */
-SEC("fentry/page_add_new_anon_rmap")
-int BPF_PROG(page_new_anon, struct page *page, struct vm_area_struct *vma,
-	     unsigned long address)
-{
-	window_mark(COWCHECK_WIN_PTE, vma, address, F_NEW_ANON);
-	return 0;
 }
 
 /* ptep_set_access_flags(vma, address, ptep, entry, dirty) */
-SEC("fentry/ptep_set_access_flags")
-int BPF_PROG(pte_access, struct vm_area_struct *vma, unsigned long address,
-	     pte_t *ptep, __u64 entry, int dirty)
+static __always_inline void pte_access(struct vm_area_struct *vma,
+				       unsigned long address, int dirty)
 {
 	if (dirty)
 		window_mark(COWCHECK_WIN_PTE, vma, address, F_MKWRITE);
-	return 0;
 }
 
 /* pmdp_set_access_flags(vma, address, pmdp, entry, dirty) */
-SEC("fentry/pmdp_set_access_flags")
-int BPF_PROG(pmd_access, struct vm_area_struct *vma, unsigned long address,
-	     pmd_t *pmdp, __u64 entry, int dirty)
+static __always_inline void pmd_access(struct vm_area_struct *vma,
+				       unsigned long address, int dirty)
 {
 	if (dirty)
 		window_mark(COWCHECK_WIN_PMD, vma, address, F_MKWRITE);
+}
+
+/*
+ * The programs.  PROG2(name, "func", CALL, args...) makes two of one
+ * body: @name as fentry on func, @name_kp as kprobe, both doing CALL with
+ * the arguments; EXIT2(name, "func") the fexit and kretprobe that close
+ * the window.
+ */
+#define PROG2(name, func, call, ...)					\
+	SEC("fentry/" func)						\
+	int BPF_PROG(name, __VA_ARGS__)					\
+	{								\
+		call;							\
+		return 0;						\
+	}								\
+	SEC("kprobe/" func)						\
+	int BPF_KPROBE(name##_kp, __VA_ARGS__)				\
+	{								\
+		call;							\
+		return 0;						\
+	}
+
+#define EXIT2(name, func)						\
+	SEC("fexit/" func)						\
+	int BPF_PROG(name)						\
+	{								\
+		window_close(false);					\
+		return 0;						\
+	}								\
+	SEC("kretprobe/" func)						\
+	int BPF_KRETPROBE(name##_kp)					\
+	{								\
+		window_close(false);					\
+		return 0;						\
+	}
+
+PROG2(wp_enter, "do_wp_page", wp_open(vmf), struct vm_fault *vmf)
+EXIT2(wp_exit, "do_wp_page")
+
+/* 5.14 on: do_huge_pmd_wp_page(vmf), the PMD in vmf->orig_pmd. */
+SEC("fentry/do_huge_pmd_wp_page")
+int BPF_PROG(huge_wp_enter, struct vm_fault *vmf)
+{
+	huge_wp_open(vmf, BPF_CORE_READ(vmf, orig_pmd.pmd));
 	return 0;
 }
 
-/* __split_huge_pmd(vma, pmd, address, freeze, folio) */
-SEC("fentry/__split_huge_pmd")
-int BPF_PROG(pmd_split, struct vm_area_struct *vma, pmd_t *pmd,
-	     unsigned long address)
+/* 5.10: do_huge_pmd_wp_page(vmf, pmd_t orig_pmd), no vmf->orig_pmd. */
+SEC("kprobe/do_huge_pmd_wp_page")
+int BPF_KPROBE(huge_wp_enter_kp, struct vm_fault *vmf, __u64 orig_pmd_arg)
 {
-	window_mark(COWCHECK_WIN_PMD, vma, address, F_SPLIT);
+	__u64 orig_pmd = orig_pmd_arg;
+
+	if (bpf_core_field_exists(vmf->orig_pmd))
+		orig_pmd = BPF_CORE_READ(vmf, orig_pmd.pmd);
+	huge_wp_open(vmf, orig_pmd);
+	return 0;
+}
+
+EXIT2(huge_wp_exit, "do_huge_pmd_wp_page")
+
+/* 6.12 on: folio_add_new_anon_rmap(folio, vma, address, flags) */
+PROG2(folio_new_anon, "folio_add_new_anon_rmap",
+	window_mark(0, vma, address, F_NEW_ANON),
+	struct folio *folio, struct vm_area_struct *vma, unsigned long address)
+
+/* Up to 6.1: page_add_new_anon_rmap(page, vma, address[, compound]) */
+PROG2(page_new_anon, "page_add_new_anon_rmap",
+	window_mark(0, vma, address, F_NEW_ANON),
+	struct page *page, struct vm_area_struct *vma, unsigned long address)
+
+PROG2(pte_dirtied, "ptep_set_access_flags", pte_access(vma, address, dirty),
+	struct vm_area_struct *vma, unsigned long address, pte_t *ptep,
+	__u64 entry, int dirty)
+
+PROG2(pmd_dirtied, "pmdp_set_access_flags", pmd_access(vma, address, dirty),
+	struct vm_area_struct *vma, unsigned long address, pmd_t *pmdp,
+	__u64 entry, int dirty)
+
+/* __split_huge_pmd(vma, pmd, address, freeze[, folio or page]) */
+PROG2(pmd_split, "__split_huge_pmd",
+	window_mark(COWCHECK_WIN_PMD, vma, address, F_SPLIT),
+	struct vm_area_struct *vma, pmd_t *pmd, unsigned long address)
+
+/*
+ * A task exits (never inside a fault): a window it left open is one whose
+ * fault's end was not seen.  The tracepoint runs with preemption off; a
+ * raw one is attached without tracefs.
+ */
+SEC("raw_tp/sched_process_exit")
+int task_exit(void *ctx)
+{
+	window_close(true);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 
 #include <linux/types.h>
 #include <bpf/bpf.h>
@@ -33,10 +34,14 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+/* How the fault path is hooked: see pick_mode(). */
+enum attach_mode { ATTACH_AUTO, ATTACH_FENTRY, ATTACH_KPROBE };
+
 static struct env {
 	long duration;		/* seconds; 0: until SIGINT/SIGTERM */
 	const char *ready_file;	/* created once every probe is attached */
 	bool verbose;		/* libbpf's debug messages */
+	enum attach_mode attach;
 } env;
 
 static const char *const event_names[] = {
@@ -46,6 +51,7 @@ static const char *const event_names[] = {
 	[COWCHECK_EV_UNSHARE] = "unshare",
 	[COWCHECK_EV_THP_REUSE] = "thp_reuse",
 	[COWCHECK_EV_THP_SPLIT] = "thp_split",
+	[COWCHECK_EV_THP_ZERO] = "thp_zero",
 };
 
 static_assert(ARRAY_SIZE(event_names) == COWCHECK_NR_EVENTS,
@@ -55,27 +61,37 @@ static const char *const stat_names[] = {
 	[COWCHECK_ST_INFLIGHT_LOST] = "inflight_lost",
 	[COWCHECK_ST_COUNTS_LOST] = "counts_lost",
 	[COWCHECK_ST_UNATTRIBUTED] = "unattributed",
+	[COWCHECK_ST_LATE] = "late_closes",
 };
 
 static_assert(ARRAY_SIZE(stat_names) == COWCHECK_NR_STATS,
 	      "stat_names and enum cowcheck_stat drifted apart");
 
 static const char usage[] =
-"Usage: cowcheck [-d SECONDS] [-r FILE] [-v]\n"
+"Usage: cowcheck [-d SECONDS] [-r FILE] [-a auto|fentry|kprobe] [-v]\n"
 "\n"
-"Count copy-on-write breaks per process with BPF (fentry/fexit), without\n"
-"the cowlab module, until SIGINT/SIGTERM or --duration; then print one\n"
+"Count copy-on-write breaks per process with BPF, without the cowlab\n"
+"module, until SIGINT/SIGTERM or --duration; then print one\n"
 "line per process in the format of /sys/kernel/debug/cowlab/procs:\n"
 "\n"
-"  pid cow_copy cow_zero wp_reuse unshare thp_reuse thp_split\n"
+"  pid cow_copy cow_zero wp_reuse unshare thp_reuse thp_split thp_zero\n"
 "\n"
 "Only processes with at least one event are listed.  Events are counted\n"
-"for the process owning the faulting mm (mm->owner), like cowlab.\n"
-"Loss counters go to stderr as 'cowcheck: stat NAME VALUE' lines.\n"
+"for the process owning the faulting mm (mm->owner), like cowlab.  A class\n"
+"this kernel cannot have shows '-' (unshare before 5.19), and stderr says\n"
+"why ('cowcheck: class NAME absent REASON').  Loss counters go to stderr as\n"
+"'cowcheck: stat NAME VALUE' lines ('-': not counted by this kernel), other\n"
+"counters as 'cowcheck: info NAME VALUE'.\n"
 "\n"
 "Options:\n"
 "  -d, --duration SECONDS  stop after SECONDS (default: at SIGINT/SIGTERM)\n"
 "  -r, --ready FILE        create FILE once attached (for scripts)\n"
+"  -a, --attach MODE       fentry: BPF trampolines (fentry/fexit); kprobe:\n"
+"                          kprobes and kretprobes; auto (default): fentry\n"
+"                          unless this kernel preempts trampoline programs\n"
+"                          (full or lazy preemption, 5.12 on), which makes it\n"
+"                          skip them for other tasks.  Either way kprobes for\n"
+"                          a by-value struct argument before 6.1\n"
 "  -v, --verbose           libbpf's debug messages on stderr\n"
 "  -h, --help              this help\n"
 "  -V, --version           the version\n"
@@ -115,6 +131,7 @@ static int parse_args(int argc, char **argv, bool *done)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "ready", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "attach", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -123,7 +140,7 @@ static int parse_args(int argc, char **argv, bool *done)
 	int c;
 
 	*done = false;
-	while ((c = getopt_long(argc, argv, "d:r:vhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:r:a:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			errno = 0;
@@ -140,6 +157,19 @@ static int parse_args(int argc, char **argv, bool *done)
 			break;
 		case 'v':
 			env.verbose = true;
+			break;
+		case 'a':
+			if (!strcmp(optarg, "auto")) {
+				env.attach = ATTACH_AUTO;
+			} else if (!strcmp(optarg, "fentry")) {
+				env.attach = ATTACH_FENTRY;
+			} else if (!strcmp(optarg, "kprobe")) {
+				env.attach = ATTACH_KPROBE;
+			} else {
+				err_msg("--attach: '%s' is not auto, fentry or kprobe",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -169,61 +199,270 @@ struct hook {
 };
 
 /*
- * The hooks in attach order: the fexits first, then the inner functions,
- * then the fentries, so that a window is never opened without being seen
+ * A hook as written: its fentry/fexit program (or a tracepoint program)
+ * and the kprobe/kretprobe program that can replace it (none for a
+ * tracepoint).
+ */
+struct hook_def {
+	struct hook tramp;
+	struct hook kp;
+};
+
+/* Does @btf have @name as a function?  Its prototype in *@proto. */
+static bool btf_func(const struct btf *btf, const char *name,
+		     const struct btf_type **proto)
+{
+	const struct btf_type *t;
+	int id;
+
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	if (proto)
+		*proto = btf__type_by_id(btf, t->type);
+	return true;
+}
+
+/* Does function @name take a struct or union by value? */
+static bool btf_func_takes_struct(const struct btf *btf, const char *name)
+{
+	const struct btf_type *proto, *t;
+	const struct btf_param *p;
+	int i, id;
+
+	if (!btf_func(btf, name, &proto) || !proto || !btf_is_func_proto(proto))
+		return false;
+	p = btf_params(proto);
+	for (i = 0; i < btf_vlen(proto); i++) {
+		id = btf__resolve_type(btf, p[i].type);
+		t = id < 0 ? NULL : btf__type_by_id(btf, id);
+		if (t && btf_is_composite(t))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does the type @tname of @kind (BTF_KIND_STRUCT or BTF_KIND_ENUM) in @btf
+ * have a member, or a value, called @name?
+ */
+static bool btf_has(const struct btf *btf, const char *tname, __u32 kind,
+		    const char *name)
+{
+	const struct btf_type *t;
+	__u32 off;
+	int i, id;
+
+	id = btf__find_by_name_kind(btf, tname, kind);
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	for (i = 0; i < btf_vlen(t); i++) {
+		off = kind == BTF_KIND_ENUM ? btf_enum(t)[i].name_off :
+					      btf_members(t)[i].name_off;
+		if (!strcmp(btf__name_by_offset(btf, off), name))
+			return true;
+	}
+	return false;
+}
+
+static bool btf_struct_has(const struct btf *btf, const char *sname,
+			   const char *mname)
+{
+	return btf_has(btf, sname, BTF_KIND_STRUCT, mname);
+}
+
+/*
+ * Trampolines (fentry/fexit) take by-value struct arguments from 6.1 on:
+ * the x86 support for them added btf_func_model.arg_flags.  Before, such a
+ * function cannot be attached to at all (5.10: ptep_set_access_flags()'s
+ * pte_t, do_huge_pmd_wp_page()'s pmd_t).
+ */
+static bool tramp_takes_structs(const struct btf *btf)
+{
+	return btf_struct_has(btf, "btf_func_model", "arg_flags");
+}
+
+/*
+ * Can a trampoline program be preempted while it runs?  The kernel then
+ * skips it for every other task that reaches it on that CPU meanwhile
+ * (recursion_misses: seen on 7.x, whose PREEMPT_LAZY preempts the fexit of
+ * do_wp_page() inside its map updates, thousands of times under load).
+ * Only from 5.12, which brought the per-program recursion check (and
+ * bpf_prog_info.recursion_misses).  The mode is in parentheses in
+ * /sys/kernel/debug/sched/preempt ("none voluntary (full) lazy"); without
+ * it, uname's version string says how the kernel was built (a
+ * PREEMPT_DYNAMIC one whose mode is unknown counts as preemptible).
+ * *why says what decided.
+ */
+static bool tramp_preemptible(const struct btf *btf, const char **why)
+{
+	static char mode[64];
+	struct utsname u;
+	char line[256];
+	char *a, *b;
+	FILE *f;
+
+	if (!btf_struct_has(btf, "bpf_prog_info", "recursion_misses")) {
+		*why = "no recursion check before 5.12";
+		return false;
+	}
+	f = fopen("/sys/kernel/debug/sched/preempt", "r");
+	if (f) {
+		a = fgets(line, sizeof(line), f) ? strchr(line, '(') : NULL;
+		b = a ? strchr(a, ')') : NULL;
+		fclose(f);
+		if (a && b && b - a < (long)sizeof(mode)) {
+			snprintf(mode, sizeof(mode), "preemption %.*s",
+				 (int)(b - a - 1), a + 1);
+			*why = mode;
+			return strncmp(a, "(none)", 6) &&
+			       strncmp(a, "(voluntary)", 11);
+		}
+	}
+	if (uname(&u)) {
+		*why = "preemption unknown";
+		return true;
+	}
+	if (strstr(u.version, "PREEMPT_RT") ||
+	    strstr(u.version, "PREEMPT_DYNAMIC")) {
+		*why = "preemption dynamic or RT, mode unknown";
+		return true;
+	}
+	a = strstr(u.version, "PREEMPT");
+	if (a && (a[7] == ' ' || !a[7])) {
+		*why = "built with full preemption";
+		return true;
+	}
+	*why = "built without full preemption";
+	return false;
+}
+
+/*
+ * The hooks in attach order: the fault ends first (and task exit, which
+ * closes windows whose end was not seen), then the inner functions, then
+ * the fault starts, so that a window is never opened without being seen
  * closing.  *nr_hooks is set to the number filled in.
  */
 static int pick_hooks(struct cowcheck_bpf *skel, const struct btf *vmlinux,
 		      struct hook *hooks, size_t max, size_t *nr_hooks)
 {
-#define HOOK(fn, prog) { fn, skel->progs.prog, &skel->links.prog }
-	const struct hook all[] = {
-		HOOK("do_wp_page", wp_exit),
-		HOOK("do_huge_pmd_wp_page", huge_wp_exit),
-		HOOK("folio_add_new_anon_rmap", folio_new_anon),
-		HOOK("page_add_new_anon_rmap", page_new_anon),
-		HOOK("ptep_set_access_flags", pte_access),
-		HOOK("pmdp_set_access_flags", pmd_access),
-		HOOK("__split_huge_pmd", pmd_split),
-		HOOK("do_wp_page", wp_enter),
-		HOOK("do_huge_pmd_wp_page", huge_wp_enter),
+#define T(fn, p) { fn, skel->progs.p, &skel->links.p }
+#define HOOK(fn, prog, kprog) { T(fn, prog), T(fn, kprog) }
+	const struct hook_def all[] = {
+		HOOK("do_wp_page", wp_exit, wp_exit_kp),
+		HOOK("do_huge_pmd_wp_page", huge_wp_exit, huge_wp_exit_kp),
+		{ T("sched_process_exit", task_exit), { NULL, NULL, NULL } },
+		HOOK("folio_add_new_anon_rmap", folio_new_anon,
+		     folio_new_anon_kp),
+		HOOK("page_add_new_anon_rmap", page_new_anon, page_new_anon_kp),
+		HOOK("ptep_set_access_flags", pte_dirtied, pte_dirtied_kp),
+		HOOK("pmdp_set_access_flags", pmd_dirtied, pmd_dirtied_kp),
+		HOOK("__split_huge_pmd", pmd_split, pmd_split_kp),
+		HOOK("do_wp_page", wp_enter, wp_enter_kp),
+		HOOK("do_huge_pmd_wp_page", huge_wp_enter, huge_wp_enter_kp),
 	};
 #undef HOOK
-	bool have_folio, have_page;
+#undef T
+	bool have_folio, have_page, structs = tramp_takes_structs(vmlinux);
+	bool kprobes = env.attach == ATTACH_KPROBE;
+	const char *why = "asked for";
 	size_t i, n = 0;
 
-	have_folio = btf__find_by_name_kind(vmlinux, "folio_add_new_anon_rmap",
-					    BTF_KIND_FUNC) >= 0;
-	have_page = btf__find_by_name_kind(vmlinux, "page_add_new_anon_rmap",
-					   BTF_KIND_FUNC) >= 0;
+	if (env.attach == ATTACH_AUTO)
+		kprobes = tramp_preemptible(vmlinux, &why);
+	fprintf(stderr, "cowcheck: attach %s (%s)\n",
+		kprobes ? "kprobe" : "fentry", why);
+	have_folio = btf_func(vmlinux, "folio_add_new_anon_rmap", NULL);
+	have_page = btf_func(vmlinux, "page_add_new_anon_rmap", NULL);
 	if (!have_folio && !have_page) {
 		err_msg("neither folio_add_new_anon_rmap nor page_add_new_anon_rmap is in this kernel's BTF: cannot see copies here");
 		return -ENOENT;
 	}
 	for (i = 0; i < ARRAY_SIZE(all); i++) {
-		bool want = true;
+		const struct hook_def *d = &all[i];
+		const struct hook *use = &d->tramp;
+		bool want = true, by_kprobe;
 
 		/* One new-anon-rmap hook: the folio one where it exists. */
-		if (all[i].prog == skel->progs.folio_new_anon)
+		if (d->tramp.prog == skel->progs.folio_new_anon)
 			want = have_folio;
-		else if (all[i].prog == skel->progs.page_new_anon)
+		else if (d->tramp.prog == skel->progs.page_new_anon)
 			want = !have_folio;
-		if (!want) {
-			bpf_program__set_autoload(all[i].prog, false);
-			continue;
-		}
-		if (btf__find_by_name_kind(vmlinux, all[i].func,
-					   BTF_KIND_FUNC) < 0) {
+		if (want && d->kp.prog &&
+		    !btf_func(vmlinux, d->tramp.func, NULL)) {
 			err_msg("%s is not in this kernel's BTF (inlined or renamed?): cowcheck cannot run here",
-				all[i].func);
+				d->tramp.func);
 			return -ENOENT;
 		}
+		by_kprobe = kprobes || (!structs &&
+			btf_func_takes_struct(vmlinux, d->tramp.func));
+		if (d->kp.prog && by_kprobe)
+			use = &d->kp;
+		bpf_program__set_autoload(d->tramp.prog, want && use == &d->tramp);
+		if (d->kp.prog)
+			bpf_program__set_autoload(d->kp.prog,
+						  want && use == &d->kp);
+		if (!want)
+			continue;
 		if (n == max)
 			return -E2BIG;
-		hooks[n++] = all[i];
+		hooks[n++] = *use;
 	}
 	*nr_hooks = n;
 	return 0;
+}
+
+/*
+ * The kernel symbols the BPF side reads as weak __ksyms: one name of the
+ * zero page's pfn, and the huge zero page's.  0 if present, else -ENOENT
+ * after saying which is missing.
+ */
+static int check_ksyms(void)
+{
+	bool zero = false, huge_zero = false;
+	char line[512], name[256];
+	FILE *f;
+
+	f = fopen("/proc/kallsyms", "r");
+	if (!f) {
+		err_msg("cannot read /proc/kallsyms: %s", strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %255s", name) != 1)
+			continue;
+		if (!strcmp(name, "zero_pfn") || !strcmp(name, "zero_page_pfn"))
+			zero = true;
+		else if (!strcmp(name, "huge_zero_pfn"))
+			huge_zero = true;
+	}
+	fclose(f);
+	if (!zero)
+		err_msg("neither zero_pfn nor zero_page_pfn is in /proc/kallsyms: cannot tell the zero page");
+	if (!huge_zero)
+		err_msg("huge_zero_pfn is not in /proc/kallsyms: cannot tell the huge zero page");
+	return zero && huge_zero ? 0 : -ENOENT;
+}
+
+/*
+ * The classes this kernel cannot have: why, or NULL.  Their column shows
+ * '-' (as in cowlab's procs).
+ */
+static const char *class_absent[COWCHECK_NR_EVENTS];
+
+static void find_absent_classes(const struct btf *vmlinux)
+{
+	int e;
+
+	if (!btf_has(vmlinux, "fault_flag", BTF_KIND_ENUM, "FAULT_FLAG_UNSHARE"))
+		class_absent[COWCHECK_EV_UNSHARE] =
+			"no FAULT_FLAG_UNSHARE in this kernel's BTF (unshare faults came in 5.19)";
+	for (e = 0; e < COWCHECK_NR_EVENTS; e++)
+		if (class_absent[e])
+			fprintf(stderr, "cowcheck: class %s absent %s\n",
+				event_names[e], class_absent[e]);
 }
 
 static int attach_hooks(struct hook *hooks, size_t nr_hooks)
@@ -244,6 +483,20 @@ static int attach_hooks(struct hook *hooks, size_t nr_hooks)
 		*hooks[i].link = link;
 	}
 	return 0;
+}
+
+/*
+ * Detach in the reverse order: no window is opened once the fault ends
+ * are gone.
+ */
+static void detach_hooks(struct hook *hooks, size_t nr_hooks)
+{
+	size_t i;
+
+	for (i = nr_hooks; i-- > 0;) {
+		bpf_link__destroy(*hooks[i].link);
+		*hooks[i].link = NULL;
+	}
 }
 
 static int signal_ready(const struct hook *hooks, size_t nr_hooks)
@@ -343,7 +596,11 @@ static int print_table(int map_fd)
 	for (i = 0; i < n; i++) {
 		printf("%u", rows[i].pid);
 		for (e = 0; e < COWCHECK_NR_EVENTS; e++)
-			printf(" %llu", (unsigned long long)rows[i].c.ev[e]);
+			if (class_absent[e])
+				printf(" -");
+			else
+				printf(" %llu",
+				       (unsigned long long)rows[i].c.ev[e]);
 		printf("\n");
 	}
 	if (fflush(stdout)) {
@@ -355,9 +612,12 @@ cleanup:
 	return err;
 }
 
-/* Print the loss counters; returns how many are non-zero. */
-static int print_stats(struct cowcheck_bpf *skel, const struct hook *hooks,
-		       size_t nr_hooks)
+/*
+ * Print the loss counters, then the others; returns how many loss
+ * counters are non-zero.
+ */
+static int print_stats(struct cowcheck_bpf *skel, const struct btf *vmlinux,
+		       const struct hook *hooks, size_t nr_hooks)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
@@ -365,6 +625,16 @@ static int print_stats(struct cowcheck_bpf *skel, const struct hook *hooks,
 	int bad = 0, s;
 	size_t i;
 
+	/*
+	 * Runs skipped because the program was already running on that CPU:
+	 * counted from 5.12 (bpf_prog_info.recursion_misses), which also
+	 * brought the skipping to trampolines; kprobe programs skipped on
+	 * 5.10 (another kprobe program running on that CPU) are not counted.
+	 */
+	if (!btf_struct_has(vmlinux, "bpf_prog_info", "recursion_misses")) {
+		fprintf(stderr, "cowcheck: stat prog_misses - (no recursion_misses before 5.12)\n");
+		goto maps;
+	}
 	for (i = 0; i < nr_hooks; i++) {
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
@@ -377,16 +647,23 @@ static int print_stats(struct cowcheck_bpf *skel, const struct hook *hooks,
 			continue;
 		}
 		misses += info.recursion_misses;
+		if (info.recursion_misses)
+			fprintf(stderr, "cowcheck: misses %s %llu\n",
+				bpf_program__section_name(hooks[i].prog),
+				(unsigned long long)info.recursion_misses);
 	}
 	fprintf(stderr, "cowcheck: stat prog_misses %llu\n",
 		(unsigned long long)misses);
 	bad += misses != 0;
+maps:
 	for (s = 0; s < COWCHECK_NR_STATS; s++) {
 		__u64 v = skel->bss->stats[s];
 
-		fprintf(stderr, "cowcheck: stat %s %llu\n", stat_names[s],
+		fprintf(stderr, "cowcheck: %s %s %llu\n",
+			s < COWCHECK_NR_LOSSES ? "stat" : "info", stat_names[s],
 			(unsigned long long)v);
-		bad += v != 0;
+		if (s < COWCHECK_NR_LOSSES)
+			bad += v != 0;
 	}
 	return bad;
 }
@@ -424,6 +701,12 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
+	if (check_ksyms()) {
+		err = 1;
+		goto cleanup;
+	}
+	find_absent_classes(vmlinux);
+
 	skel = cowcheck_bpf__open();
 	if (!skel) {
 		err_msg("opening the BPF object failed: %s", strerror(errno));
@@ -453,9 +736,9 @@ int main(int argc, char **argv)
 	wait_for_end(&stop);
 
 	/* Detach first: the table is what was counted while attached. */
-	cowcheck_bpf__detach(skel);
+	detach_hooks(hooks, nr_hooks);
 	err = print_table(bpf_map__fd(skel->maps.counts)) ? 1 : 0;
-	bad = print_stats(skel, hooks, nr_hooks);
+	bad = print_stats(skel, vmlinux, hooks, nr_hooks);
 	if (bad) {
 		err_msg("%d loss counter(s) are not zero: the table is incomplete",
 			bad);

@@ -16,6 +16,7 @@ enum cowcheck_event {
 	COWCHECK_EV_UNSHARE,	/* unshare fault copied the page */
 	COWCHECK_EV_THP_REUSE,	/* write-protected huge PMD made writable */
 	COWCHECK_EV_THP_SPLIT,	/* write fault split a shared anon THP's PMD */
+	COWCHECK_EV_THP_ZERO,	/* a new THP replaced the huge zero page */
 	COWCHECK_NR_EVENTS,
 	COWCHECK_EV_NONE = COWCHECK_NR_EVENTS,
 };
@@ -26,13 +27,17 @@ struct cowcheck_counts {
 };
 
 /*
- * Things that make the table incomplete, counted by the BPF side in the
- * global array stats[] (each one a reason the user side fails).
+ * Counted by the BPF side in the global array stats[]: first the things
+ * that make the table incomplete (each one a reason the user side fails),
+ * then the ones that only inform.
  */
 enum cowcheck_stat {
 	COWCHECK_ST_INFLIGHT_LOST,	/* fault not tracked: no room in inflight */
 	COWCHECK_ST_COUNTS_LOST,	/* event not counted: no room in counts */
 	COWCHECK_ST_UNATTRIBUTED,	/* event whose mm had no owner */
+	COWCHECK_NR_LOSSES,
+	/* a fault's end not seen: counted at the task's next fault or exit */
+	COWCHECK_ST_LATE = COWCHECK_NR_LOSSES,
 	COWCHECK_NR_STATS,
 };
 
