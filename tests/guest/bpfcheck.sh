@@ -6,7 +6,7 @@
 # --ready file exists) the course demos run bounded, THP off and on, then
 # remote writes through /proc/PID/mem, then a mixed load (forkloops in
 # parallel, one killed mid-run; COWLAB_T_BPF_LOOPS and COWLAB_T_BPF_ITERS
-# size it).  Then cowcheck is stopped and its table compared with cowlab's
+# size it; COWLAB_T_BPF_ATTACH is cowcheck's --attach, default auto).  Then cowcheck is stopped and its table compared with cowlab's
 # procs, by column name, one test per class of cowlab's `classes` file:
 # for every pid that either table lists, the class must be equal (a pid a
 # table does not list had no event: 0, or `-` where that tool marks the
@@ -27,6 +27,8 @@ W=/tmp/bpfcheck
 # The mixed load's size: forkloops side by side, and their iterations.
 loops=${COWLAB_T_BPF_LOOPS:-4}
 iters=${COWLAB_T_BPF_ITERS:-30}
+# How cowcheck attaches (its --attach: auto, fentry or kprobe).
+attach=${COWLAB_T_BPF_ATTACH:-auto}
 rc=0
 
 rm -rf $W
@@ -173,7 +175,7 @@ echo "# cowlab classes:"
 diag $W/classes
 
 # 1: cowcheck attaches (a bounded poll for its ready file, 60 s).
-cowcheck --ready $W/ready > $W/cowcheck.out 2> $W/cowcheck.err &
+cowcheck --attach "$attach" --ready $W/ready > $W/cowcheck.out 2> $W/cowcheck.err &
 bpid=$!
 i=0
 while [ ! -e $W/ready ] && [ $i -lt 600 ] && kill -0 $bpid 2>/dev/null; do
