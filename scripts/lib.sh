@@ -24,7 +24,7 @@ is_chroot_kernel() {
 	return 1
 }
 
-# resolve_kernel 6.1|6.12|RELEASE -> the newest installed release string
+# resolve_kernel 5.10|6.1|6.12|7.x|RELEASE -> the newest release string
 # (e.g. 6.1.0-56-amd64), or RELEASE itself if it is installed or cached.
 # Never hard-codes an ABI number.
 resolve_kernel() {

@@ -6,7 +6,7 @@
 # tests/guest/kunit.sh in a guest of that kernel.  KTAP out; exit status 0
 # when everything passed.
 #
-# Usage: scripts/test-kunit.sh [6.1|6.12]     (default 6.1)
+# Usage: scripts/test-kunit.sh [6.1|6.12|7.x]     (default 6.1)
 #   COWLAB_T_KUNIT_SUITES="core"  the guest suites to run after KUnit
 #   COWLAB_T_CYCLES=N             core.sh's insmod/rmmod cycles (default 50)
 set -euo pipefail
