@@ -37,8 +37,10 @@ run_step() {
 	local name=$1
 	shift
 	echo "# ---- $name"
+	local t0=$SECONDS
 	"$@" >"$logs/$name.log" 2>&1
 	local rc=$?
+	echo "# $name took $((SECONDS - t0)) s" >>"$logs/$name.log"
 	plan_check "$logs/$name.log"
 	cat "$logs/$name.log"
 	if [ $rc != 0 ]; then
@@ -136,8 +138,10 @@ guest_setup() {
 guest_suite() {
 	local k=$1 t rc=0
 	for t in $guest_tests; do
+		local t0=$SECONDS
 		echo "# guest $k: $t"
 		"$COWLAB_TOP/scripts/vm.sh" -k "$k" -t 1800 "/guest/$t.sh" || rc=1
+		echo "# guest $k: $t took $((SECONDS - t0)) s"
 	done
 	return $rc
 }
@@ -197,6 +201,7 @@ pass=$(cat "$logs"/*.log | grep -E '^ok ' | grep -vc '# SKIP')
 skip=$(cat "$logs"/*.log | grep -E '^ok ' | grep -c '# SKIP')
 fail=$(cat "$logs"/*.log | grep -cE '^not ok ')
 echo "# ----"
+echo "# make test took $((SECONDS / 60)) min $((SECONDS % 60)) s"
 [ -n "$failed_steps" ] && echo "# failed:$failed_steps"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ] && [ -z "$failed_steps" ]
