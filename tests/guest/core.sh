@@ -13,8 +13,12 @@ rmmod cowlab || rc=1
 insmod /cowlab.ko max_procs=16 || rc=1
 ctltest --cap 16 || rc=1
 rmmod cowlab || rc=1
+# More live children than the 64 a fixed array once held.
+insmod /cowlab.ko max_procs=100 || rc=1
+ctltest --cap 100 || rc=1
+rmmod cowlab || rc=1
 
-ktap_plan 4
+ktap_plan 5
 
 # A bad parameter is refused and leaves nothing behind.
 if insmod /cowlab.ko max_procs=5 2>/dev/null; then
@@ -22,6 +26,22 @@ if insmod /cowlab.ko max_procs=5 2>/dev/null; then
 	rmmod cowlab
 else
 	ktap_check "insmod max_procs=5 refused" test ! -d $D
+fi
+
+# max_pages has an upper bound (2^30 pages): above it (here 2^32) insmod
+# fails with EINVAL, dmesg names the range, nothing stays loaded.
+if insmod /cowlab.ko max_pages=4294967296 2>/tmp/insmod.err; then
+	ktap_not_ok "insmod max_pages=4294967296 refused with EINVAL (it loaded)"
+	rmmod cowlab
+else
+	sed 's/^/# /' /tmp/insmod.err
+	if grep -q 'Invalid argument' /tmp/insmod.err && test ! -d $D &&
+	   ! grep -q '^cowlab ' /proc/modules &&
+	   dmesg | grep -q 'max_pages=4294967296 out of range (0\.\.1073741824)'; then
+		ktap_ok "insmod max_pages=4294967296 refused with EINVAL"
+	else
+		ktap_not_ok "insmod max_pages=4294967296 refused with EINVAL (error, module or dmesg wrong)"
+	fi
 fi
 
 # rmmod while a reader holds a file open: refused (module in use), then

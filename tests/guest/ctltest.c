@@ -6,8 +6,9 @@
  *                      reset PID / reset; unknown pid gives ESRCH; the
  *                      probes, classes and stats files.
  *   ctltest --cap N    with cowlab loaded with max_procs=N: exited processes
- *                      are recycled, live ones beyond the cap are dropped
- *                      and counted.
+ *                      are recycled, the oldest exit first, a batch at a
+ *                      time; live ones beyond the cap are dropped and
+ *                      counted.
  */
 #include <sys/utsname.h>
 
@@ -15,6 +16,9 @@
 #include "testlib.h"
 
 #define CONTROL COWLAB_DEBUGFS "/control"
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* Write @len bytes of @s to the control file; 0 or -errno. */
 static int control(const char *s, size_t len)
@@ -467,15 +471,200 @@ static void test_stats(void)
 		cowlab_table_free(&t);
 }
 
-/* With max_procs=@cap: recycling of exited entries, then drops. */
+/* A child that waits until @go's write end is closed, then exits. */
+static pid_t fork_waiting(int go_read, int go_write)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char b;
+
+		close(go_write);
+		_exit(read(go_read, &b, 1) < 0);
+	}
+	return pid;
+}
+
+/*
+ * How @n pids are listed in procs, one read: states[i] is 'L' (live), 'E'
+ * (exited) or '-' (not listed).  False if procs is unreadable.
+ */
+static bool procs_states(const pid_t *pids, int n, char *states)
+{
+	struct cowlab_table t;
+	char key[32];
+	const char *st;
+	int i, kp, ks;
+
+	if (!load_table("procs", &t))
+		return false;
+	kp = cowlab_table_col(&t, "pid");
+	ks = cowlab_table_col(&t, "state");
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%d", pids[i]);
+		st = kp >= 0 && ks >= 0 ?
+		     cowlab_table_lookup(&t, kp, key, ks) : NULL;
+		states[i] = !st ? '-' : !strcmp(st, "live") ? 'L' :
+			    !strcmp(st, "exited") ? 'E' : '?';
+	}
+	cowlab_table_free(&t);
+	return true;
+}
+
+/* One value of stats, or -1 (said why). */
+static long long stat_or(const char *name)
+{
+	unsigned long long v;
+
+	if (stat_value(name, &v))
+		return (long long)v;
+	ktap_diag("stats: no %s", name);
+	return -1;
+}
+
+/*
+ * The exiters, in exit order @ex[0..k): the first @gone must have been
+ * recycled (not listed), the others still listed as exited.
+ */
+static bool check_recycled(const pid_t *ex, int k, int gone, const char *when)
+{
+	char *st = calloc(k, 1);
+	bool ok = st && procs_states(ex, k, st);
+	int j;
+
+	for (j = 0; ok && j < k; j++) {
+		char want = j < gone ? '-' : 'E';
+
+		if (st[j] != want) {
+			ktap_diag("%s: pid %d, exit %d of %d: %s, want %s", when,
+				  ex[j], j + 1, k,
+				  st[j] == '-' ? "recycled" : st[j] == 'E' ?
+				  "still listed, exited" : "listed, live",
+				  want == '-' ? "recycled" : "still listed");
+			ok = false;
+		}
+	}
+	if (!ok) {
+		for (j = 0; st && j < k; j++)
+			ktap_diag("  exit %d: pid %d %c", j + 1, ex[j], st[j]);
+	}
+	free(st);
+	return ok;
+}
+
+/*
+ * Exited entries are recycled oldest exit first, a batch (an eighth of
+ * the table, at least one) at a time, only when the table is full.  After
+ * a reset, fill the table: K processes that will exit (forked in one
+ * order, exiting in another: a stride through them, so neither fork order
+ * nor pid order nor table order is exit order) and live ones for the rest.
+ * Then each new process must recycle exactly the oldest exited batch:
+ * the first fork the first B to exit, B - 1 more forks nothing, the next
+ * the following B.
+ */
+static bool test_recycle_order(unsigned int cap)
+{
+	int batch = cap / 8 ? (int)(cap / 8) : 1, k = 2 * batch + 2;
+	int hold[2], nlive = 0, i, j, s = 0;
+	static const int strides[] = { 5, 7, 11, 3 };
+	long long tracked, capacity, free_n;
+	pid_t *fk, *ex, *live;
+	bool ok = true;
+
+	for (i = 0; i < (int)ARRAY_SIZE(strides); i++) {
+		int a = strides[i] % k, b = k;
+
+		while (b) {		/* gcd(stride, k) */
+			int t = a % b;
+
+			a = b;
+			b = t;
+		}
+		if (a == 1 && strides[i] % k > 1) {
+			s = strides[i] % k;
+			break;
+		}
+	}
+	if (!s || control("reset", 5)) {
+		ktap_diag("no stride for %d processes, or reset failed", k);
+		return false;
+	}
+	tracked = stat_or("procs_tracked");
+	capacity = stat_or("procs_capacity");
+	free_n = capacity - tracked;
+	if (tracked < 0 || capacity != cap || free_n < k + 1) {
+		ktap_diag("after reset: %lld of %lld entries used, need %d free",
+			  tracked, capacity, k + 1);
+		return false;
+	}
+	fk = calloc(k, sizeof(*fk));
+	ex = calloc(k, sizeof(*ex));
+	live = calloc(free_n + batch + 1, sizeof(*live));
+	if (!fk || !ex || !live || pipe(hold))
+		exit(2);
+	/* K to be killed later, one at a time; then live ones. */
+	for (i = 0; i < k; i++) {
+		fk[i] = fork();
+		if (fk[i] == 0)
+			for (;;)
+				pause();
+	}
+	for (i = k; i < free_n; i++)
+		live[nlive++] = fork_waiting(hold[0], hold[1]);
+	tracked = stat_or("procs_tracked");
+	if (tracked != capacity || stat_or("procs_dropped") != 0) {
+		ktap_diag("table not exactly full: %lld of %lld used, %lld dropped",
+			  tracked, capacity, stat_or("procs_dropped"));
+		ok = false;
+	}
+	/* Exit order: fk[0], fk[s], fk[2s], ... (mod K). */
+	for (j = 0; j < k; j++) {
+		i = (int)((long)j * s % k);
+		ex[j] = fk[i];
+		kill(ex[j], SIGKILL);
+		waitpid(ex[j], NULL, 0);
+	}
+	ok = check_recycled(ex, k, 0, "all exited, table full") && ok;
+	/* One fork: the oldest batch goes, one of its entries is taken. */
+	live[nlive++] = fork_waiting(hold[0], hold[1]);
+	ok = check_recycled(ex, k, batch, "1 fork into a full table") && ok;
+	for (i = 1; i < batch; i++)
+		live[nlive++] = fork_waiting(hold[0], hold[1]);
+	ok = check_recycled(ex, k, batch, "forks that use the freed entries") &&
+	     ok;
+	live[nlive++] = fork_waiting(hold[0], hold[1]);
+	ok = check_recycled(ex, k, 2 * batch, "the next fork into a full table") &&
+	     ok;
+	ok = stat_or("procs_dropped") == 0 && ok;
+	ktap_diag("max_procs=%u: %d exited (forked %d, %d, ..., exit stride %d)",
+		  cap, k, fk[0], fk[1], s);
+	ktap_diag("  %d live, batch %d", nlive, batch);
+	close(hold[1]);
+	close(hold[0]);
+	for (i = 0; i < nlive; i++)
+		waitpid(live[i], NULL, 0);
+	free(fk);
+	free(ex);
+	free(live);
+	return ok;
+}
+
+/*
+ * With max_procs=@cap: 3 * cap short-lived processes all tracked by
+ * recycling; recycling oldest exit first; then live ones beyond the cap
+ * dropped and counted.
+ */
 static void test_cap(unsigned int cap)
 {
 	unsigned long long d0, d1;
-	int live[64], fds[2], i, untracked = 0, n = cap + 8;
+	int fds[2], i, untracked = 0, n = cap + 8;
+	pid_t *live = calloc(n, sizeof(*live));
 	struct counts c;
 	pid_t last = 0;
 	bool ok = true;
 
+	if (!live)
+		exit(2);
 	/* 3 * cap short-lived processes: all fit, by recycling. */
 	for (i = 0; i < 3 * (int)cap; i++) {
 		last = fork();
@@ -485,31 +674,31 @@ static void test_cap(unsigned int cap)
 	}
 	ok = snap_ok(last, &c) && !strcmp(c.state, "exited");
 	ok = stat_value("procs_dropped", &d0) && d0 == 0 && ok;
-	ktap_result(ok, "cap_exited_recycled_oldest_first (max_procs=%u)", cap);
+	ktap_result(ok, "cap_short_lived_all_tracked_by_recycling (max_procs=%u)",
+		    cap);
+
+	ktap_result(test_recycle_order(cap),
+		    "cap_exited_recycled_oldest_first (max_procs=%u)", cap);
 
 	/* cap + 8 live processes cannot all fit: the rest are dropped. */
+	stat_value("procs_dropped", &d0);
 	if (pipe(fds))
 		exit(2);
-	for (i = 0; i < n; i++) {
-		live[i] = fork();
-		if (live[i] == 0) {
-			char b;
-
-			close(fds[1]);
-			_exit(read(fds[0], &b, 1) < 0);
-		}
-	}
+	for (i = 0; i < n; i++)
+		live[i] = fork_waiting(fds[0], fds[1]);
 	stat_value("procs_dropped", &d1);
 	for (i = 0; i < n; i++)
 		if (read_counts(live[i], &c) == -ENOENT)
 			untracked++;
 	close(fds[1]);
+	close(fds[0]);
 	for (i = 0; i < n; i++)
 		waitpid(live[i], NULL, 0);
 	ktap_diag("%d of %d live children untracked, procs_dropped +%llu",
 		  untracked, n, d1 - d0);
 	ktap_result(untracked >= 8 && d1 - d0 == (unsigned long long)untracked,
 		    "cap_live_overflow_counted_as_dropped (max_procs=%u)", cap);
+	free(live);
 }
 
 int main(int argc, char **argv)
@@ -521,7 +710,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argc == 3 && !strcmp(argv[1], "--cap")) {
-		ktap_plan(2);
+		ktap_plan(3);
 		test_cap(strtoul(argv[2], NULL, 0));
 		return ktap_finish();
 	}

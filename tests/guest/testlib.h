@@ -504,24 +504,35 @@ static inline const char *thp_mode(void)
 	return mode;
 }
 
-/* One counter of /proc/vmstat, or -1 if it is not there. */
-static inline long long vmstat_value(const char *name)
+/*
+ * The number after "@name@sep" at the start of a line of @path (as in
+ * /proc/vmstat, "name value", or /proc/meminfo, "Name:   value kB"), or
+ * -1 if there is none.
+ */
+static inline long long proc_value(const char *path, const char *name,
+				   char sep)
 {
-	char line[128];
+	char line[256];
 	long long v = -1;
 	size_t n = strlen(name);
-	FILE *f = fopen("/proc/vmstat", "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, name, n) && line[n] == ' ') {
+		if (!strncmp(line, name, n) && line[n] == sep) {
 			v = strtoll(line + n + 1, NULL, 10);
 			break;
 		}
 	}
 	fclose(f);
 	return v;
+}
+
+/* One counter of /proc/vmstat, or -1 if it is not there. */
+static inline long long vmstat_value(const char *name)
+{
+	return proc_value("/proc/vmstat", name, ' ');
 }
 
 #define PM_PRESENT	(1ULL << 63)

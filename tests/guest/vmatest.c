@@ -9,9 +9,17 @@
  * them.  THP off and on, and the huge zero page written over.
  *
  *   vmatest            the exact-count cases and error handling
- *   vmatest --big      10,000 VMAs holding 1 GiB, read in full
+ *   vmatest --big      10,000 VMAs holding 1 GiB, read in full, and the
+ *                      process killed in the middle of a read
+ *   vmatest --rel      what a reader must never do: keep a killed
+ *                      process's memory (256 MiB), take unbounded time or
+ *                      output on a 64 TiB reservation, break under pid
+ *                      writes racing on one descriptor
  */
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "ktap.h"
 #include "testlib.h"
@@ -779,11 +787,18 @@ static void test_big(void)
 	ktap_result(lines >= (long)(nvmas * ((per + 63) / 64)),
 		    "pages_10000_vmas_1gib_read_in_full (%ld lines)", lines);
 
-	/* The process exits while a reader is in the middle of it. */
+	/*
+	 * The process is killed and reaped while a reader is in the middle
+	 * of it.  The descriptor holds no user reference on the address space,
+	 * so what follows is at most the rest of the line that the first read
+	 * cut (formatted before the kill, still in the file's buffer), then
+	 * the end of the file: never the process's other VMAs.
+	 */
 	{
-		char path[] = COWLAB_DEBUGFS "/vmas", buf[4096], id[32];
+		char path[] = COWLAB_DEBUGFS "/vmas", buf[4096], rest[4096];
+		char id[32], *nl;
 		int fd = open(path, O_RDWR), status;
-		ssize_t n, total = 0;
+		ssize_t n = -1, total = 0;
 		bool ok = fd >= 0;
 
 		snprintf(id, sizeof(id), "%d", pid);
@@ -792,12 +807,19 @@ static void test_big(void)
 		ok = ok && read(fd, buf, sizeof(buf)) > 0;
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		while (ok && (n = read(fd, buf, sizeof(buf))) > 0)
+		while (ok && (n = read(fd, buf, sizeof(buf))) > 0) {
+			if (total + n <= (ssize_t)sizeof(rest))
+				memcpy(rest + total, buf, n);
 			total += n;
-		ok = ok && n == 0;
+		}
+		if (ok && n < 0)
+			ktap_diag("read after the kill: %s", strerror(errno));
+		nl = total && total <= (ssize_t)sizeof(rest) ?
+		     memchr(rest, '\n', total) : NULL;
+		ok = ok && n == 0 && (total == 0 || nl == rest + total - 1);
 		if (fd >= 0)
 			close(fd);
-		ktap_result(ok, "vmas_pid_exits_during_read_clean_end (%zd more bytes)",
+		ktap_result(ok, "vmas_pid_exits_during_read_ends_at_the_cut (%zd bytes after)",
 			    total);
 	}
 	close(go);
@@ -885,6 +907,777 @@ static void khugepaged_pause(void)
 	atexit(khugepaged_restore);
 }
 
+/* ---- reliability: what a reader must never do to the process it reads ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Free memory in KiB: MemFree, plus the pages waiting in the per-CPU free
+ * lists (the "count" of each pageset in /proc/zoneinfo), which MemFree
+ * leaves out: right after 256 MiB were freed they held 78 to 173 MiB of
+ * it on 7.3 (MemFree alone rose by a third to a half).  -1 if unreadable.
+ */
+static long long free_kb(long long *pcp_kb)
+{
+	long long mf = proc_value("/proc/meminfo", "MemFree", ':');
+	long long pcp = 0, c;
+	char line[256];
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f || mf < 0) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %lld", &c) == 1)
+			pcp += c;
+	fclose(f);
+	*pcp_kb = pcp * (long long)(PAGE / 1024);
+	return mf + *pcp_kb;
+}
+
+/*
+ * A child that runs @setup, sends back the two addresses it returns (0, 0:
+ * it failed), then waits, quiet, until @go is closed or it is killed.
+ * Returns its pid (or -1) with its addresses in @addr and the write end of
+ * its go pipe in *@go.
+ */
+typedef bool (*setup_fn)(void *arg, unsigned long addr[2]);
+
+static pid_t spawn_idle(setup_fn setup, void *arg, unsigned long addr[2],
+			int *go)
+{
+	int gofd[2], ready[2];
+	pid_t pid;
+
+	if (pipe(gofd) || pipe(ready))
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		unsigned long a[2] = { 0, 0 };
+		char b;
+
+		close(gofd[1]);
+		close(ready[0]);
+		if (!setup(arg, a)) {
+			a[0] = 0;
+			a[1] = 0;
+		}
+		if (write(ready[1], a, sizeof(a)) != sizeof(a))
+			_exit(1);
+		_exit(read(gofd[0], &b, 1) < 0);
+	}
+	close(gofd[0]);
+	close(ready[1]);
+	if (pid < 0 || read(ready[0], addr, 2 * sizeof(*addr)) !=
+	    2 * sizeof(*addr) || !addr[0]) {
+		close(ready[0]);
+		close(gofd[1]);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(ready[0]);
+	*go = gofd[1];
+	return pid;
+}
+
+/* Children forked later hold copies of @go: a signal, not EOF, ends it. */
+static void stop_idle(pid_t pid, int go)
+{
+	kill(pid, SIGKILL);
+	close(go);
+	waitpid(pid, NULL, 0);
+}
+
+/* Map @arg pages (4 KiB pages, no THP) and write each: addr[0] = start. */
+static bool setup_touched(void *arg, unsigned long addr[2])
+{
+	unsigned long n = *(unsigned long *)arg, i;
+	char *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || madvise(p, n * PAGE, MADV_NOHUGEPAGE))
+		return false;
+	for (i = 0; i < n; i++)
+		p[i * PAGE] = 1;
+	addr[0] = (unsigned long)p;
+	addr[1] = n;
+	return true;
+}
+
+/* Length of the first @n lines of @text, or 0 if it has fewer. */
+static size_t lines_len(const char *text, int n)
+{
+	const char *p = text;
+
+	while (n-- > 0) {
+		p = strchr(p, '\n');
+		if (!p)
+			return 0;
+		p++;
+	}
+	return p - text;
+}
+
+#define PIN_MIB		256UL
+
+/*
+ * A process with 256 MiB of touched anonymous memory; a vmas descriptor on
+ * it, read once (the header and the first VMA); the process SIGKILLed and
+ * reaped.  With the descriptor still open, its memory must be free again:
+ * /proc/kpagecount says its pages are no longer mapped, MemFree grows by
+ * about 256 MiB.  The descriptor then reads end of file (or ESRCH), never
+ * the rest of the dead process's VMAs; read from the start, ESRCH.
+ */
+static void test_kill_frees_memory(void)
+{
+	unsigned long n = PIN_MIB << 20 >> 12, addr[2], present = 0, mapped = 0;
+	unsigned long i;
+	long long *pfn = calloc(n, sizeof(*pfn)), *kpc = calloc(n, sizeof(*kpc));
+	long long free0, free1, pcp0 = 0, pcp1 = 0;
+	char *ref = NULL, buf[4096], id[32];
+	int fd = -1, go, err;
+	bool ok, ok2;
+	size_t first;
+	ssize_t r;
+	pid_t pid;
+
+	pid = spawn_idle(setup_touched, &n, addr, &go);
+	ok = pid > 0 && pfn && kpc;
+	ok = ok && !pagemap_pfns(pid, addr[0], n, pfn) &&
+	     !kpage_values("kpagecount", pfn, n, kpc);
+	for (i = 0; ok && i < n; i++) {
+		present += pfn[i] >= 0;
+		mapped += kpc[i] > 0;
+	}
+	if (ok && (present != n || mapped != n)) {
+		ktap_diag("pid %d: %lu of %lu pages present, %lu mapped before the kill",
+			  pid, present, n, mapped);
+		ok = false;
+	}
+	/* What the first read must return: the header and the first VMA. */
+	err = ok ? read_selected("vmas", pid, &ref) : -EINVAL;
+	first = err ? 0 : lines_len(ref, 2);
+	ok = ok && first > 0 && first <= sizeof(buf);
+	if (ok) {
+		fd = open(COWLAB_DEBUGFS "/vmas", O_RDWR);
+		snprintf(id, sizeof(id), "%d\n", pid);
+		ok = fd >= 0 && write(fd, id, strlen(id)) == (ssize_t)strlen(id);
+		r = ok ? read(fd, buf, first) : -1;
+		ok = ok && r == (ssize_t)first && !memcmp(buf, ref, first);
+		if (!ok)
+			ktap_diag("first read of vmas of %d: %zd bytes, want %zu",
+				  pid, r, first);
+	}
+	free0 = free_kb(&pcp0);
+	if (pid > 0)
+		stop_idle(pid, go);
+	free1 = free_kb(&pcp1);
+	mapped = 0;
+	if (ok && kpage_values("kpagecount", pfn, n, kpc))
+		ok = false;
+	for (i = 0; ok && i < n; i++)
+		mapped += kpc[i] > 0;
+	ktap_diag("pid %d, %lu MiB touched, killed and reaped, a vmas fd open:",
+		  pid, PIN_MIB);
+	ktap_diag("  free memory %+lld kB (%+lld kB in per-CPU lists)",
+		  free1 - free0, pcp1 - pcp0);
+	ktap_diag("  %lu of its %lu pages still mapped", mapped, n);
+	/* Freed pages may be reused at once: most, not all. */
+	ktap_result(ok && free0 >= 0 && free1 >= 0 && mapped <= n / 16 &&
+		    free1 - free0 >= (long long)(PIN_MIB << 10) * 3 / 4,
+		    "vmas_open_fd_does_not_pin_killed_process_memory (%lu MiB)",
+		    PIN_MIB);
+
+	ok2 = fd >= 0;
+	if (ok2) {
+		errno = 0;
+		r = read(fd, buf, sizeof(buf) - 1);
+		if (r > 0) {
+			buf[r] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			ktap_diag("read after the kill: %zd bytes, starting \"%s\"",
+				  r, buf);
+		} else if (r < 0 && errno != ESRCH) {
+			ktap_diag("read after the kill: %s", strerror(errno));
+		}
+		ok2 = r == 0 || (r < 0 && errno == ESRCH);
+		lseek(fd, 0, SEEK_SET);
+		errno = 0;
+		r = read(fd, buf, sizeof(buf));
+		if (r >= 0 || errno != ESRCH) {
+			ktap_diag("read from the start after the kill: %zd, %s",
+				  r, strerror(errno));
+			ok2 = false;
+		}
+		close(fd);
+	}
+	ktap_result(ok2, "vmas_read_after_kill_eof_or_esrch_not_old_vmas");
+	free(ref);
+	free(pfn);
+	free(kpc);
+}
+
+#define RESERVE		(64UL << 40)	/* 64 TiB */
+
+/* Pages of the window written, and read (the zero page). */
+static const unsigned int win_written[] = { 0, 1, 2, 3, 64, 130, 511 };
+static const unsigned int win_read[] = { 200 };
+
+/*
+ * A 64 TiB PROT_NONE reservation (MAP_NORESERVE), what ASan's shadow, V8's
+ * cage or a JVM heap reservation look like, with a 2 MiB read-write window
+ * in its middle where a few pages are written and one is read: addr[0] is
+ * the reservation, addr[1] the window.
+ */
+static bool setup_reserve(void *arg, unsigned long addr[2])
+{
+	char *r = mmap(NULL, RESERVE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	unsigned long w;
+	unsigned int i;
+
+	(void)arg;
+	if (r == MAP_FAILED)
+		return false;
+	w = ((unsigned long)r + RESERVE / 2) & ~(HPAGE - 1);
+	if (mprotect((void *)w, HPAGE, PROT_READ | PROT_WRITE) ||
+	    madvise((void *)w, HPAGE, MADV_NOHUGEPAGE))
+		return false;
+	for (i = 0; i < ARRAY_SIZE(win_written); i++)
+		((char *)w)[win_written[i] * PAGE] = 1;
+	for (i = 0; i < ARRAY_SIZE(win_read); i++)
+		read_byte((char *)w + win_read[i] * PAGE);
+	addr[0] = (unsigned long)r;
+	addr[1] = w;
+	return true;
+}
+
+/*
+ * Read a file of @pid through one descriptor, giving up after @max_bytes
+ * or @max_s seconds.  Returns the text read (NUL-terminated), with
+ * *@eof set if the end was reached and *@secs the time it took; NULL if
+ * it could not be read at all.
+ */
+static char *read_bounded(const char *file, pid_t pid, size_t max_bytes,
+			  double max_s, bool *eof, double *secs)
+{
+	char path[128], id[32], *buf = malloc(max_bytes + 1);
+	double t0 = now_s();
+	size_t len = 0;
+	ssize_t r = 0;
+	int fd;
+
+	*eof = false;
+	*secs = 0;
+	snprintf(path, sizeof(path), COWLAB_DEBUGFS "/%s", file);
+	fd = buf ? open(path, O_RDWR) : -1;
+	snprintf(id, sizeof(id), "%d\n", pid);
+	if (fd < 0 || write(fd, id, strlen(id)) != (ssize_t)strlen(id)) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return NULL;
+	}
+	while (len < max_bytes && now_s() - t0 < max_s) {
+		r = read(fd, buf + len, max_bytes - len < 65536 ?
+			 max_bytes - len : 65536);
+		if (r <= 0)
+			break;
+		len += r;
+	}
+	*secs = now_s() - t0;
+	*eof = r == 0;
+	if (r < 0)
+		ktap_diag("%s of %d: %s", file, pid, strerror(errno));
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* A VMA of the vmas table: walked (counts given) or not ("-"). */
+struct vma_span {
+	unsigned long start, end;
+	bool walked;
+};
+
+static int parse_vma_spans(char *text, struct vma_span **out)
+{
+	struct cowlab_table t;
+	struct vma_span *v;
+	const char *err;
+	int ks, ke, kr;
+	size_t i;
+
+	if (cowlab_table_parse(&t, text, 1, &err))
+		goto bad;
+	ks = cowlab_table_col(&t, "start");
+	ke = cowlab_table_col(&t, "end");
+	kr = cowlab_table_col(&t, "resident");
+	v = calloc(t.nrows + 1, sizeof(*v));
+	if (ks < 0 || ke < 0 || kr < 0 || !v)
+		goto bad;
+	for (i = 0; i < t.nrows; i++) {
+		unsigned long long s, e;
+
+		if (cowlab_field_hex(t.rows[i][ks], &s) ||
+		    cowlab_field_hex(t.rows[i][ke], &e))
+			goto bad;
+		v[i].start = s;
+		v[i].end = e;
+		v[i].walked = strcmp(t.rows[i][kr], "-");
+	}
+	*out = v;
+	i = t.nrows;
+	cowlab_table_free(&t);
+	return (int)i;
+bad:
+	ktap_diag("vmas: %s", err ? err : "malformed");
+	cowlab_table_free(&t);
+	return -1;
+}
+
+/*
+ * Compare the lines of @pages (text of the pages file) with the VMAs and
+ * pagemap of @pid: each line inside one walked VMA, 64 pages apart from
+ * its start, in order; in every walked VMA of at most 1 GiB, a letter
+ * other than '.' exactly where pagemap says present, 'Z' exactly at the
+ * zero page; in the larger ones (the PROT_NONE reservation) no line, and
+ * smaps Rss 0.  Returns the number of differences (the first few printed).
+ */
+static long compare_pages_with_pagemap(pid_t pid, char *pages,
+				       struct vma_span *v, int nv,
+				       unsigned long *present)
+{
+	unsigned long last_end = 0;
+	char *line, *save;
+	long bad = 0;
+	int i;
+
+	/* Page letters of each small VMA, from the lines. */
+	char **letters = calloc(nv, sizeof(*letters));
+
+	*present = 0;
+	if (!letters)
+		return -1;
+	for (i = 0; i < nv; i++) {
+		unsigned long n = (v[i].end - v[i].start) / PAGE;
+
+		if (!v[i].walked || v[i].end - v[i].start > (1UL << 30))
+			continue;
+		letters[i] = malloc(n);
+		if (!letters[i])
+			return -1;
+		memset(letters[i], '.', n);
+	}
+#define BAD(...) do { if (bad++ < 8) ktap_diag(__VA_ARGS__); } while (0)
+	line = strtok_r(pages, "\n", &save);		/* header */
+	if (!line || strcmp(line, "addr map"))
+		BAD("pages: header \"%s\"", line ? line : "");
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		unsigned long a, len;
+		char map[80];
+
+		if (sscanf(line, "%lx %79s", &a, map) != 2) {
+			BAD("pages: bad line \"%s\"", line);
+			continue;
+		}
+		len = strlen(map);
+		for (i = 0; i < nv; i++)
+			if (a >= v[i].start && a < v[i].end)
+				break;
+		if (i == nv || !v[i].walked || a + len * PAGE > v[i].end ||
+		    (a - v[i].start) % (64 * PAGE) || a < last_end || !len ||
+		    len > 64) {
+			BAD("pages: line at %lx (%lu pages) out of place", a,
+			    len);
+			continue;
+		}
+		last_end = a + len * PAGE;
+		if (!letters[i]) {
+			BAD("pages: a line at %lx, inside the %lu GiB VMA at %lx",
+			    a, (v[i].end - v[i].start) >> 30, v[i].start);
+			continue;
+		}
+		memcpy(letters[i] + (a - v[i].start) / PAGE, map, len);
+	}
+	for (i = 0; i < nv; i++) {
+		unsigned long n = (v[i].end - v[i].start) / PAGE, k;
+		uint64_t *pm;
+
+		if (!v[i].walked)
+			continue;
+		if (!letters[i]) {
+			long rss = smaps_field(pid, v[i].start, "Rss");
+
+			if (rss != 0)
+				BAD("smaps: Rss %ld kB in the VMA at %lx", rss,
+				    v[i].start);
+			continue;
+		}
+		pm = calloc(n, sizeof(*pm));
+		if (!pm || !read_pagemap(pid, v[i].start, n, pm)) {
+			BAD("pagemap of %d at %lx unreadable", pid, v[i].start);
+			free(pm);
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			bool here = pm[k] & PM_PRESENT;
+			bool zero = here && is_zero_pfn(pm[k] & PM_PFN_MASK);
+			char c = letters[i][k];
+
+			*present += here;
+			if ((c != '.') != here || (c == 'Z') != zero)
+				BAD("page %lx: pages '%c', pagemap %016llx",
+				    v[i].start + k * PAGE, c,
+				    (unsigned long long)pm[k]);
+		}
+		free(pm);
+		free(letters[i]);
+	}
+#undef BAD
+	if (bad > 8)
+		ktap_diag("... %ld differences", bad);
+	free(letters);
+	return bad;
+}
+
+/*
+ * `pages` and `vmas` of a process with a 64 TiB reservation: read whole in
+ * bounded time and size, and the lines are exactly the present pages.
+ * The guest is TCG: the time bounds are generous for a walk that skips
+ * empty upper levels (a few hundred steps), and far below one that steps
+ * every 2 MiB of the reservation (2^25 steps; 1.95 s for vmas on 6.12).
+ */
+#define PAGES_MAX_S	3.0
+#define PAGES_MAX_LINES	100
+#define VMAS_MAX_S	0.5
+static void test_reservation(void)
+{
+	unsigned long addr[2], present = 0;
+	struct vma_span *v = NULL;
+	double tv = 0, tp = 0;
+	char *vmas = NULL, *pages = NULL;
+	bool eof_v = false, eof_p = false, ok;
+	long lines = 0, bad = -1;
+	int go, nv = -1;
+	pid_t pid;
+	char *p;
+
+	pid = spawn_idle(setup_reserve, NULL, addr, &go);
+	if (pid > 0) {
+		vmas = read_bounded("vmas", pid, 1 << 20, 30, &eof_v, &tv);
+		pages = read_bounded("pages", pid, 4 << 20, 30, &eof_p, &tp);
+	}
+	for (p = pages; p && (p = strchr(p, '\n')); p++)
+		lines++;
+	lines -= lines > 0;	/* the header */
+	ktap_diag("pid %d: 64 TiB PROT_NONE at %lx, window at %lx", pid,
+		  addr[0], addr[1]);
+	ktap_diag("  vmas: %zu bytes in %.3f s%s", vmas ? strlen(vmas) : 0,
+		  tv, eof_v ? "" : " (not to the end)");
+	ktap_diag("  pages: %ld lines, %zu bytes in %.3f s%s", lines,
+		  pages ? strlen(pages) : 0, tp,
+		  eof_p ? "" : " (gave up before the end)");
+	ktap_result(pages && eof_p && lines < PAGES_MAX_LINES &&
+		    tp < PAGES_MAX_S,
+		    "pages_64tib_reservation_bounded (%ld lines < %d, %.3f s < %.0f s)",
+		    lines, PAGES_MAX_LINES, tp, PAGES_MAX_S);
+
+	if (vmas && eof_v)
+		nv = parse_vma_spans(strdup(vmas), &v);
+	if (nv > 0 && pages && eof_p)
+		bad = compare_pages_with_pagemap(pid, pages, v, nv, &present);
+	ok = bad == 0 && present >= ARRAY_SIZE(win_written) +
+		ARRAY_SIZE(win_read);
+	ktap_result(ok, "pages_64tib_reservation_lines_are_the_present_pages (%lu present)",
+		    present);
+	ktap_result(vmas && eof_v && tv < VMAS_MAX_S,
+		    "vmas_64tib_reservation_bounded (%.3f s < %.1f s)", tv,
+		    VMAS_MAX_S);
+	if (pid > 0)
+		stop_idle(pid, go);
+	free(v);
+	free(vmas);
+	free(pages);
+}
+
+/* Map @arg pages (0: none), touching each: two processes told apart. */
+static bool setup_extra(void *arg, unsigned long addr[2])
+{
+	unsigned long n = *(unsigned long *)arg;
+
+	addr[0] = 1;
+	addr[1] = 0;
+	return !n || setup_touched(arg, addr);
+}
+
+/*
+ * What of @pid's vmas text (@text, taken over) cannot change while the
+ * process sleeps: every column but shared and exclusive (the processes
+ * share pages with this one, which keeps writing).  NULL if it does not
+ * parse.
+ */
+static char *vmas_stable(char *text)
+{
+	static const char *const cols[] = {
+		"start", "end", "perms", "resident", "zero", "copied",
+		"cow_copy", "cow_zero", "wp_reuse", "name",
+	};
+	struct cowlab_table t;
+	size_t r, len = 0, cap = 4096;
+	const char *err;
+	char *out = malloc(cap);
+	unsigned int i;
+	int k[ARRAY_SIZE(cols)];
+
+	if (!out || cowlab_table_parse(&t, text, 1, &err)) {
+		cowlab_table_free(&t);
+		free(out);
+		return NULL;
+	}
+	for (i = 0; i < ARRAY_SIZE(cols); i++) {
+		k[i] = cowlab_table_col(&t, cols[i]);
+		if (k[i] < 0)
+			goto bad;
+	}
+	out[0] = '\0';
+	for (r = 0; r < t.nrows; r++) {
+		for (i = 0; i < ARRAY_SIZE(cols); i++) {
+			size_t n = strlen(t.rows[r][k[i]]) + 2;
+
+			if (len + n >= cap) {
+				char *o = realloc(out, cap *= 2);
+
+				if (!o)
+					goto bad;
+				out = o;
+			}
+			len += sprintf(out + len, "%s%c", t.rows[r][k[i]],
+				       i + 1 < ARRAY_SIZE(cols) ? ' ' : '\n');
+		}
+	}
+	cowlab_table_free(&t);
+	return out;
+bad:
+	cowlab_table_free(&t);
+	free(out);
+	return NULL;
+}
+
+struct race {
+	int fd;
+	pid_t pid[2], dead;
+	int iters;
+	int writers_done, reading;	/* __atomic */
+	const char *ref[2];		/* vmas_stable() of pid[0], pid[1] */
+};
+
+struct race_thread {
+	struct race *r;
+	int idx;
+	long ops, bad, hits[2];
+	char first_bad[160];
+};
+
+/*
+ * Writers: one pid after another on the shared descriptor, every 16th a
+ * pid that exited (ESRCH, the documented answer); the rest must return
+ * their length.
+ */
+static void *race_writer(void *arg)
+{
+	struct race_thread *t = arg;
+	struct race *r = t->r;
+	char buf[32];
+	int i;
+
+	while (!__atomic_load_n(&r->reading, __ATOMIC_ACQUIRE))
+		sched_yield();
+	for (i = 0; i < r->iters; i++, t->ops++) {
+		pid_t pid = i % 16 == 15 ? r->dead : r->pid[(i + t->idx) & 1];
+		size_t len = snprintf(buf, sizeof(buf), "%d\n", pid);
+		ssize_t n;
+		bool ok;
+
+		errno = 0;
+		n = write(r->fd, buf, len);
+		ok = pid == r->dead ? n < 0 && errno == ESRCH :
+		     n == (ssize_t)len;
+		if (!ok && !t->bad++)
+			snprintf(t->first_bad, sizeof(t->first_bad),
+				 "write %d: %zd, %s", pid, n, strerror(errno));
+	}
+	return NULL;
+}
+
+/* The reader: each pass from the start must be one process's table. */
+static void *race_reader(void *arg)
+{
+	struct race_thread *t = arg;
+	struct race *r = t->r;
+
+	while (!__atomic_load_n(&r->writers_done, __ATOMIC_ACQUIRE) ||
+	       t->ops < 10) {
+		char *text, *st;
+		int ret;
+
+		t->ops++;
+		__atomic_store_n(&r->reading, 1, __ATOMIC_RELEASE);
+		lseek(r->fd, 0, SEEK_SET);
+		ret = cowlab_read_fd(r->fd, &text, NULL);
+		if (ret) {
+			if (!t->bad++)
+				snprintf(t->first_bad, sizeof(t->first_bad),
+					 "read: %s", strerror(-ret));
+			continue;
+		}
+		st = vmas_stable(text);
+		if (st && !strcmp(st, r->ref[0])) {
+			t->hits[0]++;
+		} else if (st && !strcmp(st, r->ref[1])) {
+			t->hits[1]++;
+		} else if (!t->bad++) {
+			snprintf(t->first_bad, sizeof(t->first_bad),
+				 "a read %s neither process's table",
+				 st ? "parsed into" : "did not parse:");
+		}
+		free(st);
+	}
+	return NULL;
+}
+
+/*
+ * Reports of the kernel since @fd was opened at the end of /dev/kmsg:
+ * lines that name a bug.  Returns how many (the first few printed).
+ */
+static int kmsg_reports(int fd)
+{
+	static const char *const marks[] = {
+		"BUG", "WARNING", "refcount_t", "KASAN", "Oops",
+		"general protection", "UBSAN", "use-after-free", "corruption",
+	};
+	char rec[8192];
+	int found = 0;
+	unsigned int i;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: go on */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		for (i = 0; i < ARRAY_SIZE(marks); i++) {
+			if (strstr(rec, marks[i])) {
+				if (found++ < 8)
+					ktap_diag("dmesg: %s", rec +
+						  strcspn(rec, ";") + 1);
+				break;
+			}
+		}
+	}
+	return found;
+}
+
+/* Writes per writer: COWLAB_T_RACE_ITERS, or a few thousand. */
+#define RACE_ITERS	4000
+
+/*
+ * Two threads write pids to one vmas descriptor while a third reads it
+ * from the start again and again: every write returns its length (or
+ * ESRCH for an exited pid), every read is one process's whole table, and
+ * the kernel reports nothing (the debug kernels' KASAN sees a pid put
+ * twice or taken after it was freed).
+ */
+static void test_pid_write_race(void)
+{
+	const char *env = getenv("COWLAB_T_RACE_ITERS");
+	struct race r = { .fd = -1, .iters = env ? atoi(env) : RACE_ITERS };
+	struct race_thread th[3];
+	pthread_t tid[3];
+	unsigned long extra[2] = { 0, 3 }, a[2];
+	char *text, *ref[2] = { NULL, NULL };
+	int go[2] = { -1, -1 }, kfd, i, reports = -1;
+	long bad = 0;
+	bool ok = true;
+
+	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	if (kfd >= 0)
+		lseek(kfd, 0, SEEK_END);
+	else
+		ktap_diag("/dev/kmsg: %s: no check of the kernel log", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		r.pid[i] = spawn_idle(setup_extra, &extra[i], a, &go[i]);
+		ok = ok && r.pid[i] > 0;
+		if (ok && !read_selected("vmas", r.pid[i], &text))
+			ref[i] = vmas_stable(text);
+		ok = ok && ref[i];
+	}
+	r.ref[0] = ref[0];
+	r.ref[1] = ref[1];
+	ok = ok && strcmp(ref[0], ref[1]);
+	r.dead = fork();
+	if (r.dead == 0)
+		_exit(0);
+	waitpid(r.dead, NULL, 0);
+	r.fd = ok ? open(COWLAB_DEBUGFS "/vmas", O_RDWR) : -1;
+	ok = r.fd >= 0;
+	memset(th, 0, sizeof(th));
+	/* The reader first: the writers wait for its first pass. */
+	for (i = 3; ok && i-- > 0; ) {
+		th[i].r = &r;
+		th[i].idx = i;
+		if (pthread_create(&tid[i], NULL, i < 2 ? race_writer :
+				   race_reader, &th[i])) {
+			ktap_diag("pthread_create failed");
+			exit(2);
+		}
+	}
+	if (ok) {
+		pthread_join(tid[0], NULL);
+		pthread_join(tid[1], NULL);
+		__atomic_store_n(&r.writers_done, 1, __ATOMIC_RELEASE);
+		pthread_join(tid[2], NULL);
+		for (i = 0; i < 3; i++) {
+			bad += th[i].bad;
+			if (th[i].bad)
+				ktap_diag("%s: %ld of %ld bad, first: %s",
+					  i < 2 ? "writer" : "reader",
+					  th[i].bad, th[i].ops,
+					  th[i].first_bad);
+		}
+		ktap_diag("%ld + %ld writes, %ld reads (%ld of %d, %ld of %d)",
+			  th[0].ops, th[1].ops, th[2].ops, th[2].hits[0],
+			  r.pid[0], th[2].hits[1], r.pid[1]);
+		close(r.fd);
+	}
+	/* The pids' last references go with the processes. */
+	for (i = 0; i < 2; i++)
+		if (r.pid[i] > 0)
+			stop_idle(r.pid[i], go[i]);
+	if (kfd >= 0) {
+		reports = kmsg_reports(kfd);
+		close(kfd);
+	}
+	ktap_result(ok && !bad && reports == 0 && th[2].hits[0] &&
+		    th[2].hits[1],
+		    "vmas_two_pid_writers_and_a_reader_on_one_fd (%d writes each)",
+		    r.iters);
+	free(ref[0]);
+	free(ref[1]);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const thp_tests[] = {
@@ -907,6 +1700,17 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--big")) {
 		ktap_plan(3);
 		test_big();
+		return ktap_finish();
+	}
+	if (argc == 2 && !strcmp(argv[1], "--rel")) {
+		find_zero_pfn();
+		if (strcmp(thp_mode(), "never"))
+			find_huge_zero_pfn();
+		khugepaged_pause();
+		ktap_plan(6);
+		test_kill_frees_memory();
+		test_reservation();
+		test_pid_write_race();
 		return ktap_finish();
 	}
 	if (access("/proc/kpagecount", R_OK)) {
