@@ -5,7 +5,8 @@
 # 1. cowlab's KUnit suites: /cowlab-kunit.ko (built with COWLAB_KUNIT=1)
 #    runs them when it is loaded; each suite's results are read from
 #    /sys/kernel/debug/kunit/<suite>/results, shown, and must hold no
-#    "not ok".
+#    "not ok".  Then cowtest against cowlab-kunit.ko: the module must still
+#    count exactly after its suites ran.
 # 2. The regular guest suites on this kernel (COWLAB_T_KUNIT_SUITES,
 #    default "core vmas demos", plus "selftest" when /usr/bin/cow-selftest is
 #    there; "none": KUnit only), each a KTAP subtest, indented.
@@ -29,7 +30,7 @@ fi
 export COWLAB_T_CYCLES
 
 nsuites=$(echo $SUITES | wc -w)
-ktap_plan $((nsuites + 4 + $(echo $guest_suites | wc -w)))
+ktap_plan $((nsuites + 5 + $(echo $guest_suites | wc -w)))
 
 if [ ! -d $K ] || [ ! -e /cowlab-kunit.ko ]; then
 	echo "# no $K or no /cowlab-kunit.ko: not the debug kernel? (scripts/test-kunit.sh)"
@@ -69,8 +70,21 @@ for s in $SUITES; do
 		ktap_not_ok "$desc"
 	fi
 done
-# The module still works after its tests (6.12 runs them after init).
-if [ -e /sys/kernel/debug/cowlab/procs ] && sh -c 'x=1; (x=2)' &&
+# The module still counts after its tests (6.12 runs them after init),
+# exactly: the suites must have used instances of their own, not the live
+# module's probes and table (issue 12).  cowtest's exact counts of every
+# class, against cowlab-kunit.ko.
+if [ -e /sys/kernel/debug/cowlab/procs ]; then
+	t0=$(date +%s)
+	cowtest >/tmp/cowtest-kunit.out 2>&1
+	st=$?
+	sed 's/^/    /' /tmp/cowtest-kunit.out
+	ktap_check "cowlab-kunit.ko counts exactly after its suites (cowtest: exit $st, $(($(date +%s) - t0)) s)" \
+		test $st = 0
+else
+	ktap_not_ok "cowlab-kunit.ko counts exactly after its suites (no procs)"
+fi
+if [ -e /sys/kernel/debug/cowlab/procs ] &&
    head -n1 /sys/kernel/debug/cowlab/procs | grep -q '^pid ppid state comm'; then
 	rmmod cowlab
 	ktap_check "cowlab-kunit.ko: procs readable after the suites, then unloads" \
