@@ -1573,12 +1573,11 @@ static int select_reads(int fd, pid_t pid, const char *ref)
 		ktap_diag("read after selecting pid %d: %s", pid, strerror(-ret));
 		return 0;
 	}
-	st = vmas_stable(text);
+	st = vmas_stable(text);		/* takes @text */
 	ret = st && !strcmp(st, ref);
 	if (!ret)
 		ktap_diag("after selecting pid %d, the fd read another table", pid);
 	free(st);
-	free(text);
 	return ret;
 }
 
