@@ -173,6 +173,7 @@ static pthread_mutex_t diag_lock = PTHREAD_MUTEX_INITIALIZER;
 static int ndiag;
 static unsigned long fails[NTESTS], checks[NTESTS];
 static double t_conc, t_serial, t_between;	/* seconds in each part */
+static double t_start;
 
 /* ---- small things ---- */
 
@@ -1958,6 +1959,7 @@ int main(int argc, char **argv)
 	printf("# to replay: COWLAB_T_FUZZ_SEED=0x%llx COWLAB_T_FUZZ_ITERS=%ld\n",
 	       seed, iters);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t_start = t0.tv_sec + t0.tv_nsec / 1e9;
 	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 	self_pid = getpid();
 	pid_max = read_long("/proc/sys/kernel/pid_max");
@@ -1986,8 +1988,12 @@ int main(int argc, char **argv)
 	quota_serial = per_round / 5 ? per_round / 5 : 1;
 	quota_conc = (per_round - quota_serial + nworkers - 1) / nworkers;
 	rounds = (iters + per_round - 1) / per_round;
-	for (i = 0; i < rounds; i++)
+	for (i = 0; i < rounds; i++) {
 		run_round(ws, i);
+		if ((i + 1) % 10 == 0 && i + 1 < rounds)
+			printf("# round %d of %d done, %.1f s\n", i + 1, rounds,
+			       now() - t_start);
+	}
 	phase = PH_QUIT;
 	pthread_barrier_wait(&bar_start);
 	for (i = 0; i < nworkers; i++)
