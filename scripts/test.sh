@@ -20,7 +20,7 @@ suites=${*:-host guest kunit}
 logs=$COWLAB_BUILD/test-logs
 rm -rf "$logs"
 mkdir -p "$logs"
-guest_tests=${COWLAB_GUEST_TESTS:-core vmas demos bpfcheck selftest}
+guest_tests=${COWLAB_GUEST_TESTS:-core vmas demos bpfcheck selftest fuzz}
 failed_steps=
 
 # plan_check LOG: every KTAP block of LOG must have as many results as its
