@@ -99,8 +99,9 @@ NOKPROBE_SYMBOL(cowlab_classify);
 struct cowlab_site {
 	const char *names[COWLAB_SITE_NAMES];	/* the inner function, the outer */
 	struct {
-		unsigned long start, len;	/* len 0: unused */
+		unsigned long start, len;
 	} ranges[COWLAB_SITE_RANGES];
+	unsigned int nranges;		/* found, in ranges[0..nranges) */
 };
 
 static struct cowlab_site cowlab_copy_site = {
@@ -119,7 +120,8 @@ static bool cowlab_site_has(const struct cowlab_site *site, unsigned long ip)
 {
 	unsigned int i;
 
-	for (i = 0; i < COWLAB_SITE_RANGES; i++)
+	/* Every write fault comes here: only the ranges found (1 to 4). */
+	for (i = 0; i < site->nranges; i++)
 		if (ip - site->ranges[i].start < site->ranges[i].len)
 			return true;
 	return false;
@@ -546,6 +548,7 @@ static int cowlab_site_init(struct cowlab_site *site)
 	}
 	kfree(buf);
 	kfree(cold);
+	site->nranges = n;
 	if (n)
 		return 0;
 	pr_err("neither %s nor %s found\n", site->names[0], site->names[1]);
