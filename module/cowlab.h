@@ -9,6 +9,7 @@
 #include <linux/types.h>
 #include <linux/pgtable.h>
 #include <linux/sched.h>
+#include <linux/uidgid.h>
 
 struct dentry;
 struct mm_struct;
@@ -54,19 +55,25 @@ struct cowlab_proc_snap {
 	u32 events[COWLAB_NR_EVENTS];
 };
 
-int cowlab_stats_init(unsigned int max_procs);
-void cowlab_stats_exit(void);
-void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
-			enum cowlab_event ev);
-void cowlab_stats_zap(struct mm_struct *mm, unsigned long start,
-		      unsigned long end);
-void cowlab_stats_invalidate(void);
-void cowlab_stats_fork(struct task_struct *parent, struct task_struct *child);
-void cowlab_stats_task_exit(struct task_struct *p);
-void cowlab_stats_exec(struct task_struct *p);
-int cowlab_stats_reset(pid_t tgid);
-int cowlab_stats_get(unsigned int idx, struct cowlab_proc_snap *snap);
-unsigned int cowlab_stats_capacity(void);
+struct cowlab_stats;
+struct cowlab_pageset;
+
+struct cowlab_stats *cowlab_stats_create(unsigned int max_procs,
+					 struct cowlab_pageset *pages);
+void cowlab_stats_destroy(struct cowlab_stats *s);
+void cowlab_stats_count(struct cowlab_stats *s, struct mm_struct *mm,
+			unsigned long addr, enum cowlab_event ev);
+void cowlab_stats_zap(struct cowlab_stats *s, struct mm_struct *mm,
+		      unsigned long start, unsigned long end);
+void cowlab_stats_invalidate(struct cowlab_stats *s);
+void cowlab_stats_fork(struct cowlab_stats *s, struct task_struct *parent,
+		       struct task_struct *child);
+void cowlab_stats_task_exit(struct cowlab_stats *s, struct task_struct *p);
+void cowlab_stats_exec(struct cowlab_stats *s, struct task_struct *p);
+int cowlab_stats_reset(struct cowlab_stats *s, pid_t tgid);
+int cowlab_stats_get(struct cowlab_stats *s, unsigned int idx,
+		     struct cowlab_proc_snap *snap);
+unsigned int cowlab_stats_capacity(struct cowlab_stats *s);
 
 struct cowlab_stats_totals {
 	unsigned int tracked;
@@ -78,7 +85,7 @@ struct cowlab_stats_totals {
 	size_t memory_bytes;
 };
 
-void cowlab_stats_totals(struct cowlab_stats_totals *t);
+void cowlab_stats_totals(struct cowlab_stats *s, struct cowlab_stats_totals *t);
 
 /* pages.c: per-process record of the pages COW events touched. */
 struct cowlab_pages;
@@ -92,7 +99,10 @@ struct cowlab_page_rec {
 	unsigned int events[COWLAB_EV_WP_REUSE + 1];
 };
 
-/* Where a walk stands in a process's records. */
+/*
+ * Where a walk stands in a process's records.  Only good inside one RCU
+ * read-side section: start it afresh with cowlab_pages_cursor_reset().
+ */
 struct cowlab_pages_cursor {
 	struct cowlab_pages *pages;	/* NULL: no records */
 	struct cowlab_page_block *block;	/* at @idx, or NULL */
@@ -100,35 +110,67 @@ struct cowlab_pages_cursor {
 	bool valid;			/* @block is the block at @idx */
 };
 
+static inline void cowlab_pages_cursor_reset(struct cowlab_pages_cursor *cur)
+{
+	cur->valid = false;
+}
+
 struct cowlab_pages_totals {
 	unsigned long tracked;		/* records in use */
-	unsigned long dropped;		/* events not recorded */
+	unsigned long dropped;		/* events not recorded, of which: */
+	unsigned long dropped_set;	/* the set's budget was spent */
+	unsigned long dropped_user;	/* the user's share was spent */
+	unsigned long dropped_nomem;	/* no memory (or NMI context) */
 	unsigned long blocks;
+	unsigned long blocks_freed;	/* emptied by unmaps, and freed */
+	unsigned long user_max_pages;
 	size_t memory_bytes;
 };
 
-/* What the fault path remembers of one process's records. */
+/* One user's share of the records. */
+struct cowlab_user_snap {
+	unsigned long uid;
+	unsigned long pages;		/* in blocks held */
+	unsigned long dropped;		/* events refused: share spent */
+	unsigned long procs;		/* processes with records */
+	pid_t short_tgid;		/* the one that lost most events, or 0 */
+	unsigned long short_dropped;
+};
+
+/*
+ * What the fault path remembers of one process's records.  The caller
+ * sets @tgid and @uid and zeroes the rest when it changes process.
+ */
 struct cowlab_pages_hot {
+	pid_t tgid;
+	kuid_t uid;			/* whose share new blocks count in */
+	unsigned long gen;		/* of the set, when filled */
 	struct cowlab_pages *pages;	/* NULL: look up */
 	struct cowlab_page_block *block;	/* at @idx, NULL: look up */
 	unsigned long idx;
 };
 
-int cowlab_pages_init(unsigned long max_pages);
-void cowlab_pages_sync(void);
-void cowlab_pages_exit(void);
-void cowlab_pages_note_hot(struct cowlab_pages_hot *h, pid_t tgid,
-			   unsigned long addr, enum cowlab_event ev);
-void cowlab_pages_zap(pid_t tgid, unsigned long start, unsigned long end);
-void cowlab_pages_forget(pid_t tgid);
-void cowlab_pages_forget_all(void);
-struct cowlab_pages *cowlab_pages_get(pid_t tgid);
+struct cowlab_pageset *cowlab_pageset_create(unsigned long max_pages,
+					     unsigned long user_pages);
+void cowlab_pageset_destroy(struct cowlab_pageset *ps);
+void cowlab_pages_sync(struct cowlab_pageset *ps);
+void cowlab_pages_note_hot(struct cowlab_pageset *ps,
+			   struct cowlab_pages_hot *h, unsigned long addr,
+			   enum cowlab_event ev);
+void cowlab_pages_zap(struct cowlab_pageset *ps, pid_t tgid,
+		      unsigned long start, unsigned long end);
+void cowlab_pages_forget(struct cowlab_pageset *ps, pid_t tgid);
+void cowlab_pages_forget_all(struct cowlab_pageset *ps);
+struct cowlab_pages *cowlab_pages_get(struct cowlab_pageset *ps, pid_t tgid);
 void cowlab_pages_release(struct cowlab_pages *p);
 u32 cowlab_pages_rec(struct cowlab_pages_cursor *cur, unsigned long addr);
 void cowlab_rec_decode(u32 all, struct cowlab_page_rec *rec);
 void cowlab_pages_events(struct cowlab_pages *p, unsigned long start,
 			 unsigned long end, u64 *events);
-void cowlab_pages_totals(struct cowlab_pages_totals *t);
+void cowlab_pages_totals(struct cowlab_pageset *ps,
+			 struct cowlab_pages_totals *t);
+bool cowlab_pages_user_next(struct cowlab_pageset *ps, unsigned long *key,
+			    bool first, struct cowlab_user_snap *snap);
 
 /* walk.c: page-table walk for VMA snapshots. */
 struct vm_area_struct;
@@ -174,7 +216,7 @@ struct cowlab_fault *cowlab_inflight_mark(enum cowlab_fault_kind kind,
 bool cowlab_inflight_mine(enum cowlab_fault_kind kind);
 
 /* probes.c: the kprobe table. */
-int cowlab_probes_init(void);
+int cowlab_probes_init(struct cowlab_stats *s);
 void cowlab_probes_exit(void);
 bool cowlab_event_available(enum cowlab_event ev);
 struct seq_file;
@@ -182,7 +224,7 @@ void cowlab_probes_show(struct seq_file *m);
 void cowlab_classes_show(struct seq_file *m);
 
 /* tracepoints.c: process fork / exit / exec. */
-int cowlab_tracepoints_init(void);
+int cowlab_tracepoints_init(struct cowlab_stats *s);
 void cowlab_tracepoints_exit(void);
 
 /* vmas.c: the vmas and pages files. */
@@ -195,7 +237,7 @@ void cowlab_vmas_exit(void);
 int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid);
 int cowlab_parse_line(char *dst, size_t size, const char *buf, size_t len);
 int cowlab_parse_pid_str(const char *s, pid_t *nr);
-int cowlab_debugfs_init(void);
+int cowlab_debugfs_init(struct cowlab_stats *s, struct cowlab_pageset *pages);
 void cowlab_debugfs_exit(void);
 
 #endif /* COWLAB_H */

@@ -20,6 +20,9 @@
 #define COWLAB_CONTROL_MAX	64
 
 static struct dentry *cowlab_dir;
+/* What the files show: the module's table of processes and page records. */
+static struct cowlab_stats *cowlab_dbg_stats;
+static struct cowlab_pageset *cowlab_dbg_pages;
 
 /* ---- procs ---- */
 
@@ -29,7 +32,7 @@ static void *cowlab_procs_find(struct seq_file *m, loff_t *pos)
 	unsigned int idx;
 
 	for (idx = *pos - 1; ; idx++) {
-		int ret = cowlab_stats_get(idx, snap);
+		int ret = cowlab_stats_get(cowlab_dbg_stats, idx, snap);
 
 		if (ret == -ERANGE)
 			return NULL;
@@ -141,8 +144,8 @@ static int cowlab_stats_file_show(struct seq_file *m, void *v)
 	struct cowlab_stats_totals t;
 	struct cowlab_pages_totals pt;
 
-	cowlab_stats_totals(&t);
-	cowlab_pages_totals(&pt);
+	cowlab_stats_totals(cowlab_dbg_stats, &t);
+	cowlab_pages_totals(cowlab_dbg_pages, &pt);
 	seq_puts(m, "name value\n");
 	seq_printf(m, "procs_tracked %u\n", t.tracked);
 	seq_printf(m, "procs_capacity %u\n", t.capacity);
@@ -155,9 +158,36 @@ static int cowlab_stats_file_show(struct seq_file *m, void *v)
 	seq_printf(m, "pages_tracked %lu\n", pt.tracked);
 	seq_printf(m, "pages_dropped %lu\n", pt.dropped);
 	seq_printf(m, "pages_memory_bytes %zu\n", pt.memory_bytes);
+	seq_printf(m, "pages_user_max %lu\n", pt.user_max_pages);
+	seq_printf(m, "pages_dropped_max_pages %lu\n", pt.dropped_set);
+	seq_printf(m, "pages_dropped_user_max %lu\n", pt.dropped_user);
+	seq_printf(m, "pages_dropped_nomem %lu\n", pt.dropped_nomem);
+	seq_printf(m, "pages_blocks_freed %lu\n", pt.blocks_freed);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cowlab_stats_file);
+
+/* ---- users ---- */
+
+/* Each user's share of the page records, and who lost events. */
+static int cowlab_users_file_show(struct seq_file *m, void *v)
+{
+	struct cowlab_pages_totals pt;
+	struct cowlab_user_snap u;
+	unsigned long key = 0;
+	bool first = true;
+
+	cowlab_pages_totals(cowlab_dbg_pages, &pt);
+	seq_puts(m, "uid pages limit dropped procs short_pid short_dropped\n");
+	while (cowlab_pages_user_next(cowlab_dbg_pages, &key, first, &u)) {
+		first = false;
+		seq_printf(m, "%lu %lu %lu %lu %lu %d %lu\n", u.uid, u.pages,
+			   pt.user_max_pages, u.dropped, u.procs, u.short_tgid,
+			   u.short_dropped);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cowlab_users_file);
 
 /* ---- control ---- */
 
@@ -226,7 +256,7 @@ static ssize_t cowlab_control_write(struct file *file, const char __user *ubuf,
 	ret = cowlab_parse_control(buf, len, &tgid);
 	if (ret)
 		return ret;
-	ret = cowlab_stats_reset(tgid);
+	ret = cowlab_stats_reset(cowlab_dbg_stats, tgid);
 	return ret ? ret : len;
 }
 
@@ -241,26 +271,33 @@ static const struct cowlab_file {
 	const char *name;
 	umode_t mode;
 	const struct file_operations *fops;
+	bool pages;		/* its data is the page records */
 } cowlab_files[] = {
 	{ "procs", 0400, &cowlab_procs_fops },
 	{ "probes", 0400, &cowlab_probes_file_fops },
 	{ "classes", 0400, &cowlab_classes_file_fops },
 	{ "stats", 0400, &cowlab_stats_file_fops },
+	{ "users", 0400, &cowlab_users_file_fops },
 	{ "control", 0200, &cowlab_control_fops },
-	{ "vmas", 0600, &cowlab_vmas_fops },
-	{ "pages", 0600, &cowlab_pages_fops },
+	{ "vmas", 0600, &cowlab_vmas_fops, true },
+	{ "pages", 0600, &cowlab_pages_fops, true },
 };
 
-int cowlab_debugfs_init(void)
+/* The files, showing @s and @pages. */
+int cowlab_debugfs_init(struct cowlab_stats *s, struct cowlab_pageset *pages)
 {
 	unsigned int i;
 
+	cowlab_dbg_stats = s;
+	cowlab_dbg_pages = pages;
 	cowlab_dir = debugfs_create_dir("cowlab", NULL);
 	if (IS_ERR(cowlab_dir))
 		return PTR_ERR(cowlab_dir);
 	for (i = 0; i < ARRAY_SIZE(cowlab_files); i++)
 		debugfs_create_file(cowlab_files[i].name, cowlab_files[i].mode,
-				    cowlab_dir, NULL, cowlab_files[i].fops);
+				    cowlab_dir,
+				    cowlab_files[i].pages ? pages : NULL,
+				    cowlab_files[i].fops);
 	return 0;
 }
 

@@ -29,6 +29,15 @@ MODULE_PARM_DESC(max_pages,
 /* 2^30 pages: 4 TiB of memory, 4 GiB of records at most. */
 #define COWLAB_MAX_PAGES_LIMIT	BIT(30)
 
+static unsigned long max_pages_per_user;
+module_param(max_pages_per_user, ulong, 0444);
+MODULE_PARM_DESC(max_pages_per_user,
+		 "pages recorded for the processes of one user (0..max_pages, default 0: half of max_pages)");
+
+/* The module's table of processes, and the page records below it. */
+static struct cowlab_pageset *cowlab_pages;
+static struct cowlab_stats *cowlab_stats;
+
 static int __init cowlab_init(void)
 {
 	int err;
@@ -42,22 +51,29 @@ static int __init cowlab_init(void)
 		       COWLAB_MAX_PAGES_LIMIT);
 		return -EINVAL;
 	}
-	err = cowlab_stats_init(max_procs);
-	if (err)
-		return err;
-	err = cowlab_pages_init(max_pages);
-	if (err)
-		goto out_stats;
+	if (max_pages_per_user > max_pages) {
+		pr_err("max_pages_per_user=%lu above max_pages=%lu\n",
+		       max_pages_per_user, max_pages);
+		return -EINVAL;
+	}
+	cowlab_pages = cowlab_pageset_create(max_pages, max_pages_per_user);
+	if (IS_ERR(cowlab_pages))
+		return PTR_ERR(cowlab_pages);
+	cowlab_stats = cowlab_stats_create(max_procs, cowlab_pages);
+	if (IS_ERR(cowlab_stats)) {
+		err = PTR_ERR(cowlab_stats);
+		goto out_pages;
+	}
 	err = cowlab_inflight_init();
 	if (err)
-		goto out_pages;
-	err = cowlab_tracepoints_init();
+		goto out_stats;
+	err = cowlab_tracepoints_init(cowlab_stats);
 	if (err)
 		goto out_inflight;
-	err = cowlab_debugfs_init();
+	err = cowlab_debugfs_init(cowlab_stats, cowlab_pages);
 	if (err)
 		goto out_tracepoints;
-	err = cowlab_probes_init();
+	err = cowlab_probes_init(cowlab_stats);
 	if (err)
 		goto out_debugfs;
 	pr_info("loaded, version %s, tracking up to %u processes\n",
@@ -71,10 +87,10 @@ out_tracepoints:
 	cowlab_tracepoints_exit();
 out_inflight:
 	cowlab_inflight_exit();
-out_pages:
-	cowlab_pages_exit();
 out_stats:
-	cowlab_stats_exit();
+	cowlab_stats_destroy(cowlab_stats);
+out_pages:
+	cowlab_pageset_destroy(cowlab_pages);
 	return err;
 }
 
@@ -85,8 +101,8 @@ static void __exit cowlab_exit(void)
 	cowlab_vmas_exit();
 	cowlab_tracepoints_exit();
 	cowlab_inflight_exit();
-	cowlab_pages_exit();
-	cowlab_stats_exit();
+	cowlab_stats_destroy(cowlab_stats);
+	cowlab_pageset_destroy(cowlab_pages);
 	pr_info("unloaded\n");
 }
 

@@ -60,6 +60,9 @@
 #include "cowlab.h"
 #include "compat.h"
 
+/* Where the handlers count: the module's table of processes. */
+static struct cowlab_stats *cowlab_probe_stats;
+
 enum cowlab_event cowlab_classify(enum cowlab_fault_kind kind,
 				  unsigned int flags)
 {
@@ -147,7 +150,7 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 		flags |= COWLAB_F_UNSHARE;
 	if (cowlab_pte_is_zero(ptep_get(ptep)))
 		flags |= COWLAB_F_ZERO;
-	cowlab_stats_count(vma->vm_mm, address & PAGE_MASK,
+	cowlab_stats_count(cowlab_probe_stats, vma->vm_mm, address & PAGE_MASK,
 			   cowlab_classify(COWLAB_FAULT_PTE, flags));
 	return 0;
 }
@@ -172,7 +175,8 @@ static int cowlab_access_flags_pre(struct kprobe *p, struct pt_regs *regs)
 	    (int)cowlab_arg(regs, 4) != 1 ||
 	    (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
 		return 0;
-	cowlab_stats_count(vma->vm_mm, address & PAGE_MASK, COWLAB_EV_WP_REUSE);
+	cowlab_stats_count(cowlab_probe_stats, vma->vm_mm, address & PAGE_MASK,
+			   COWLAB_EV_WP_REUSE);
 	return 0;
 }
 
@@ -253,7 +257,7 @@ static int cowlab_huge_wp_return(struct kretprobe_instance *ri,
 		f->flags |= COWLAB_F_FALLBACK;
 	ev = cowlab_classify(f->kind, f->flags);
 	if (ev != COWLAB_EV_NONE)
-		cowlab_stats_count(f->mm, f->address, ev);
+		cowlab_stats_count(cowlab_probe_stats, f->mm, f->address, ev);
 	return 0;
 }
 
@@ -285,7 +289,8 @@ static int cowlab_huge_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 	if (!cowlab_site_has(&cowlab_huge_zero_site,
 			     cowlab_return_address(regs)))
 		return 0;
-	cowlab_stats_count(vma->vm_mm, haddr & PMD_MASK, COWLAB_EV_THP_ZERO);
+	cowlab_stats_count(cowlab_probe_stats, vma->vm_mm, haddr & PMD_MASK,
+			   COWLAB_EV_THP_ZERO);
 	return 0;
 }
 
@@ -296,7 +301,8 @@ static int cowlab_unmap_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct vm_area_struct *vma = (struct vm_area_struct *)cowlab_arg(regs, 1);
 
-	cowlab_stats_zap(vma->vm_mm, cowlab_arg(regs, 2), cowlab_arg(regs, 3));
+	cowlab_stats_zap(cowlab_probe_stats, vma->vm_mm, cowlab_arg(regs, 2),
+			 cowlab_arg(regs, 3));
 	return 0;
 }
 
@@ -559,9 +565,12 @@ static int cowlab_site_init(struct cowlab_site *site)
  * Register every probe that exists on this kernel; a missing one only
  * disables the classes that need it.  Fails if no class is left.
  */
-int cowlab_probes_init(void)
+/* Register the probes, which count into @s. */
+int cowlab_probes_init(struct cowlab_stats *s)
 {
 	unsigned int i, ev, available = 0;
+
+	cowlab_probe_stats = s;
 
 	for (i = 0; i < ARRAY_SIZE(cowlab_probes); i++) {
 		struct cowlab_probe *p = &cowlab_probes[i];

@@ -60,17 +60,6 @@ struct cowlab_bucket {
 	struct cowlab_proc *head;
 };
 
-static struct cowlab_proc *cowlab_pool;
-static unsigned int cowlab_pool_size;
-static struct cowlab_bucket *cowlab_buckets;
-static unsigned int cowlab_bucket_bits;
-
-static DEFINE_RAW_SPINLOCK(cowlab_free_lock);
-static struct cowlab_proc *cowlab_free;
-static unsigned int cowlab_nfree;
-
-static atomic_t cowlab_exit_seq = ATOMIC_INIT(0);
-
 /*
  * Exited entries in exit order, oldest at the head: recycling pops from
  * here, so it never scans the pool.  A slot goes stale when its entry is
@@ -81,20 +70,44 @@ static atomic_t cowlab_exit_seq = ATOMIC_INIT(0);
  * finds its entry when nothing else is left to recycle.
  */
 struct cowlab_exited {
-	u32 idx;			/* in cowlab_pool */
+	u32 idx;			/* in the pool */
 	u32 seq;			/* its exit_seq when it exited */
 };
 
-static struct cowlab_exited *cowlab_ring;
-static unsigned int cowlab_ring_size, cowlab_ring_head, cowlab_ring_len;
-static DEFINE_RAW_SPINLOCK(cowlab_ring_lock);
-static atomic_long_t cowlab_dropped = ATOMIC_LONG_INIT(0);
-static atomic_long_t cowlab_events_dropped = ATOMIC_LONG_INIT(0);
-static atomic_long_t cowlab_unattributed = ATOMIC_LONG_INIT(0);
+struct cowlab_hot;
 
-static struct cowlab_bucket *cowlab_bucket_of(pid_t tgid)
+/* A table of processes: the module has one, the KUnit suites their own. */
+struct cowlab_stats {
+	struct cowlab_proc *pool;
+	unsigned int pool_size;
+	struct cowlab_bucket *buckets;
+	unsigned int bucket_bits;
+
+	raw_spinlock_t free_lock;
+	struct cowlab_proc *free;
+	unsigned int nfree;
+
+	atomic_t exit_seq;
+
+	struct cowlab_exited *ring;
+	unsigned int ring_size, ring_head, ring_len;
+	raw_spinlock_t ring_lock;
+
+	atomic_long_t dropped;
+	atomic_long_t events_dropped;
+	atomic_long_t unattributed;
+
+	/* What the fault path remembers, per CPU; see struct cowlab_hot. */
+	struct cowlab_hot __percpu *hot;
+	atomic_long_t gen;
+
+	struct cowlab_pageset *pages;	/* the page records, below us */
+};
+
+static struct cowlab_bucket *cowlab_bucket_of(struct cowlab_stats *s,
+					      pid_t tgid)
 {
-	return &cowlab_buckets[hash_32((u32)tgid, cowlab_bucket_bits)];
+	return &s->buckets[hash_32((u32)tgid, s->bucket_bits)];
 }
 
 /* Called with the bucket lock held. */
@@ -138,20 +151,21 @@ static bool cowlab_linked(struct cowlab_bucket *b, struct cowlab_proc *p)
 	return false;
 }
 
-static void cowlab_free_entry(struct cowlab_proc *p)
+static void cowlab_free_entry(struct cowlab_stats *s, struct cowlab_proc *p)
 {
 	p->tgid = 0;
-	raw_spin_lock(&cowlab_free_lock);
-	p->next = cowlab_free;
-	cowlab_free = p;
-	cowlab_nfree++;
-	raw_spin_unlock(&cowlab_free_lock);
+	raw_spin_lock(&s->free_lock);
+	p->next = s->free;
+	s->free = p;
+	s->nfree++;
+	raw_spin_unlock(&s->free_lock);
 }
 
 /* Unhash @p if it still is the exited entry numbered @seq. */
-static bool cowlab_evict(struct cowlab_proc *p, pid_t tgid, u32 seq)
+static bool cowlab_evict(struct cowlab_stats *s, struct cowlab_proc *p,
+			 pid_t tgid, u32 seq)
 {
-	struct cowlab_bucket *b = cowlab_bucket_of(tgid);
+	struct cowlab_bucket *b = cowlab_bucket_of(s, tgid);
 	bool evicted = false;
 
 	raw_spin_lock(&b->lock);
@@ -159,66 +173,68 @@ static bool cowlab_evict(struct cowlab_proc *p, pid_t tgid, u32 seq)
 		evicted = cowlab_unlink(b, p);
 	raw_spin_unlock(&b->lock);
 	if (evicted)
-		cowlab_free_entry(p);
+		cowlab_free_entry(s, p);
 	return evicted;
 }
 
 /* Note that @p exited as number @seq.  Any context; never sleeps. */
-static void cowlab_ring_push(struct cowlab_proc *p, u32 seq)
+static void cowlab_ring_push(struct cowlab_stats *s, struct cowlab_proc *p,
+			     u32 seq)
 {
 	unsigned long flags;
 	unsigned int tail;
 
-	raw_spin_lock_irqsave(&cowlab_ring_lock, flags);
-	if (cowlab_ring_len == cowlab_ring_size) {
-		cowlab_ring_head = (cowlab_ring_head + 1) % cowlab_ring_size;
-		cowlab_ring_len--;
+	raw_spin_lock_irqsave(&s->ring_lock, flags);
+	if (s->ring_len == s->ring_size) {
+		s->ring_head = (s->ring_head + 1) % s->ring_size;
+		s->ring_len--;
 	}
-	tail = (cowlab_ring_head + cowlab_ring_len) % cowlab_ring_size;
-	cowlab_ring[tail].idx = p - cowlab_pool;
-	cowlab_ring[tail].seq = seq;
-	cowlab_ring_len++;
-	raw_spin_unlock_irqrestore(&cowlab_ring_lock, flags);
+	tail = (s->ring_head + s->ring_len) % s->ring_size;
+	s->ring[tail].idx = p - s->pool;
+	s->ring[tail].seq = seq;
+	s->ring_len++;
+	raw_spin_unlock_irqrestore(&s->ring_lock, flags);
 }
 
 /* The oldest slot, taken off the ring: false if it is empty. */
-static bool cowlab_ring_pop(struct cowlab_exited *e)
+static bool cowlab_ring_pop(struct cowlab_stats *s, struct cowlab_exited *e)
 {
 	unsigned long flags;
 	bool ok = false;
 
-	raw_spin_lock_irqsave(&cowlab_ring_lock, flags);
-	if (cowlab_ring_len) {
-		*e = cowlab_ring[cowlab_ring_head];
-		cowlab_ring_head = (cowlab_ring_head + 1) % cowlab_ring_size;
-		cowlab_ring_len--;
+	raw_spin_lock_irqsave(&s->ring_lock, flags);
+	if (s->ring_len) {
+		*e = s->ring[s->ring_head];
+		s->ring_head = (s->ring_head + 1) % s->ring_size;
+		s->ring_len--;
 		ok = true;
 	}
-	raw_spin_unlock_irqrestore(&cowlab_ring_lock, flags);
+	raw_spin_unlock_irqrestore(&s->ring_lock, flags);
 	return ok;
 }
 
-static void cowlab_ring_clear(void)
+static void cowlab_ring_clear(struct cowlab_stats *s)
 {
 	unsigned long flags;
 
-	raw_spin_lock_irqsave(&cowlab_ring_lock, flags);
-	cowlab_ring_head = 0;
-	cowlab_ring_len = 0;
-	raw_spin_unlock_irqrestore(&cowlab_ring_lock, flags);
+	raw_spin_lock_irqsave(&s->ring_lock, flags);
+	s->ring_head = 0;
+	s->ring_len = 0;
+	raw_spin_unlock_irqrestore(&s->ring_lock, flags);
 }
 
 /* Recycle up to @batch exited entries, wherever they are: the slow path. */
-static unsigned int cowlab_evict_scan(unsigned int batch)
+static unsigned int cowlab_evict_scan(struct cowlab_stats *s,
+				      unsigned int batch)
 {
 	unsigned int freed = 0, i;
 
-	for (i = 0; i < cowlab_pool_size && freed < batch; i++) {
-		struct cowlab_proc *p = &cowlab_pool[i];
+	for (i = 0; i < s->pool_size && freed < batch; i++) {
+		struct cowlab_proc *p = &s->pool[i];
 		pid_t tgid = READ_ONCE(p->tgid);
 		u32 seq = READ_ONCE(p->exit_seq);
 
-		if (tgid && seq && cowlab_evict(p, tgid, seq))
+		if (tgid && seq && cowlab_evict(s, p, tgid, seq))
 			freed++;
 	}
 	return freed;
@@ -231,38 +247,38 @@ static unsigned int cowlab_evict_scan(unsigned int batch)
  * overflowing).  Called when the free list is empty, from the fork
  * tracepoint or a fault.  Returns how many were recycled.
  */
-static unsigned int cowlab_evict_oldest(void)
+static unsigned int cowlab_evict_oldest(struct cowlab_stats *s)
 {
-	unsigned int batch = max(1U, cowlab_pool_size / 8), freed = 0;
+	unsigned int batch = max(1U, s->pool_size / 8), freed = 0;
 	struct cowlab_exited e;
 
-	while (freed < batch && cowlab_ring_pop(&e)) {
-		struct cowlab_proc *p = &cowlab_pool[e.idx];
+	while (freed < batch && cowlab_ring_pop(s, &e)) {
+		struct cowlab_proc *p = &s->pool[e.idx];
 		pid_t tgid = READ_ONCE(p->tgid);
 
-		if (tgid && cowlab_evict(p, tgid, e.seq))
+		if (tgid && cowlab_evict(s, p, tgid, e.seq))
 			freed++;
 	}
-	return freed ? freed : cowlab_evict_scan(batch);
+	return freed ? freed : cowlab_evict_scan(s, batch);
 }
 
 NOKPROBE_SYMBOL(cowlab_evict_oldest);
 
-static struct cowlab_proc *cowlab_alloc_entry(void)
+static struct cowlab_proc *cowlab_alloc_entry(struct cowlab_stats *s)
 {
 	struct cowlab_proc *p = NULL;
 	int tries;
 
 	for (tries = 0; tries < 2; tries++) {
-		raw_spin_lock(&cowlab_free_lock);
-		p = cowlab_free;
+		raw_spin_lock(&s->free_lock);
+		p = s->free;
 		if (p) {
-			cowlab_free = p->next;
+			s->free = p->next;
 			p->next = NULL;
-			cowlab_nfree--;
+			s->nfree--;
 		}
-		raw_spin_unlock(&cowlab_free_lock);
-		if (p || !cowlab_evict_oldest())
+		raw_spin_unlock(&s->free_lock);
+		if (p || !cowlab_evict_oldest(s))
 			break;
 	}
 	return p;
@@ -281,7 +297,7 @@ static void cowlab_init_entry(struct cowlab_proc *p, struct task_struct *who,
 	strscpy(p->comm, who->comm, sizeof(p->comm));
 }
 
-/* How cowlab_get() treats an entry that is missing, or exited. */
+/* How cowlab_get(s, ) treats an entry that is missing, or exited. */
 enum cowlab_get_mode {
 	COWLAB_LOOKUP,		/* only find it */
 	COWLAB_CREATE,		/* create it if missing (a fault) */
@@ -296,10 +312,11 @@ enum cowlab_get_mode {
  * with the bucket lock held, or NULL with no lock held.  The locks are
  * never taken in interrupt context.
  */
-static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
-				      pid_t ppid, enum cowlab_get_mode mode)
+static struct cowlab_proc *cowlab_get(struct cowlab_stats *s, pid_t tgid,
+				      struct task_struct *who, pid_t ppid,
+				      enum cowlab_get_mode mode)
 {
-	struct cowlab_bucket *b = cowlab_bucket_of(tgid);
+	struct cowlab_bucket *b = cowlab_bucket_of(s, tgid);
 	struct cowlab_proc *p, *fresh;
 
 	if (mode == COWLAB_LOOKUP)
@@ -318,7 +335,7 @@ static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
 	}
 	raw_spin_unlock(&b->lock);
 
-	fresh = cowlab_alloc_entry();
+	fresh = cowlab_alloc_entry(s);
 	if (!fresh)
 		return NULL;
 	fresh->tgid = tgid;
@@ -332,7 +349,7 @@ static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
 		return fresh;
 	}
 	raw_spin_unlock(&b->lock);
-	cowlab_free_entry(fresh);
+	cowlab_free_entry(s, fresh);
 	raw_spin_lock(&b->lock);
 	/* Someone else created it meanwhile; it may even be gone again. */
 	p = cowlab_find(b, tgid);
@@ -343,9 +360,9 @@ static struct cowlab_proc *cowlab_get(pid_t tgid, struct task_struct *who,
 
 NOKPROBE_SYMBOL(cowlab_get);
 
-static void cowlab_put(pid_t tgid)
+static void cowlab_put(struct cowlab_stats *s, pid_t tgid)
 {
-	raw_spin_unlock(&cowlab_bucket_of(tgid)->lock);
+	raw_spin_unlock(&cowlab_bucket_of(s, tgid)->lock);
 }
 
 /*
@@ -363,65 +380,64 @@ static struct task_struct *cowlab_owner(struct mm_struct *mm)
 /*
  * What the fault path remembers, per CPU, of the last mm it counted for:
  * that process's entry and records.  Entries of live processes are never
- * recycled, and the records only go at exit, exec or reset, which bump
- * cowlab_gen; a remembered mm is only trusted while cowlab_gen is the same.
- * (If a process's mm changes owner to another process while both live,
- * which takes CLONE_VM without CLONE_THREAD, events stay with the old one
- * until the next exit anywhere.)
+ * recycled; exit, exec and reset bump the generation, and a remembered mm
+ * is only trusted while it is the same.  (If a process's mm changes owner
+ * to another process while both live, which takes CLONE_VM without
+ * CLONE_THREAD, events stay with the old one until the next exit
+ * anywhere.)  The page records keep their own generation.
  */
 struct cowlab_hot {
 	struct mm_struct *mm;
 	unsigned long gen;
-	pid_t tgid;
 	struct cowlab_proc *proc;
 	struct cowlab_pages_hot pages;
 };
 
-static DEFINE_PER_CPU(struct cowlab_hot, cowlab_hot);
-static atomic_long_t cowlab_gen = ATOMIC_LONG_INIT(1);
-
 /*
- * Forget what the fault path remembers, on every CPU.  cowlab_pages_forget()
- * calls it (exit, exec, reset); a full barrier, so that a fault that reads
- * the new generation also sees what was changed before.
+ * Forget what the fault path remembers, on every CPU: a full barrier, so
+ * that a fault that reads the new generation also sees what was changed
+ * before.
  */
-void cowlab_stats_invalidate(void)
+void cowlab_stats_invalidate(struct cowlab_stats *s)
 {
-	atomic_long_inc_return(&cowlab_gen);
+	atomic_long_inc_return(&s->gen);
 }
 
 /*
  * Remember @mm's process in @h, creating its entry if need be.  False (and
  * the event counted as dropped or unattributed) if it has none.
  */
-static bool cowlab_hot_fill(struct cowlab_hot *h, struct mm_struct *mm,
-			    unsigned long gen)
+static bool cowlab_hot_fill(struct cowlab_stats *s, struct cowlab_hot *h,
+			    struct mm_struct *mm, unsigned long gen)
 {
 	struct task_struct *owner;
 	struct cowlab_proc *p;
 	pid_t tgid, ppid;
+	kuid_t uid;
 
 	rcu_read_lock();
 	owner = cowlab_owner(mm);
 	if (!owner) {
 		rcu_read_unlock();
-		atomic_long_inc(&cowlab_unattributed);
+		atomic_long_inc(&s->unattributed);
 		return false;
 	}
 	tgid = owner->tgid;
 	ppid = rcu_dereference(owner->real_parent)->tgid;
-	p = cowlab_get(tgid, owner->group_leader, ppid, COWLAB_CREATE);
+	uid = task_uid(owner);
+	p = cowlab_get(s, tgid, owner->group_leader, ppid, COWLAB_CREATE);
 	rcu_read_unlock();
 	if (!p) {
-		atomic_long_inc(&cowlab_events_dropped);
+		atomic_long_inc(&s->events_dropped);
 		return false;
 	}
-	cowlab_put(tgid);
+	cowlab_put(s, tgid);
 	h->mm = mm;
 	h->gen = gen;
-	h->tgid = tgid;
 	h->proc = p;
 	memset(&h->pages, 0, sizeof(h->pages));
+	h->pages.tgid = tgid;
+	h->pages.uid = uid;
 	return true;
 }
 
@@ -432,38 +448,38 @@ NOKPROBE_SYMBOL(cowlab_hot_fill);
  * records.  Called from the fault probes, inside the fault (for a 4 KiB
  * page with its PTE table's lock held): never sleeps.
  */
-void cowlab_stats_count(struct mm_struct *mm, unsigned long addr,
-			enum cowlab_event ev)
+void cowlab_stats_count(struct cowlab_stats *s, struct mm_struct *mm,
+			unsigned long addr, enum cowlab_event ev)
 {
-	unsigned long gen = atomic_long_read_acquire(&cowlab_gen);
-	struct cowlab_hot *h = get_cpu_ptr(&cowlab_hot);
+	unsigned long gen = atomic_long_read_acquire(&s->gen);
+	struct cowlab_hot *h = get_cpu_ptr(s->hot);
 
 	if (h->mm != mm || h->gen != gen) {
 		/* NMI context (a breakpoint kprobe): the fill takes locks. */
 		if (in_nmi()) {
-			atomic_long_inc(&cowlab_events_dropped);
+			atomic_long_inc(&s->events_dropped);
 			goto out;
 		}
-		if (!cowlab_hot_fill(h, mm, gen))
+		if (!cowlab_hot_fill(s, h, mm, gen))
 			goto out;
 	}
 	atomic_inc(&h->proc->events[ev]);
 	/* An exiting process's records went at its exit: make none again. */
 	if (!READ_ONCE(h->proc->exit_seq))
-		cowlab_pages_note_hot(&h->pages, h->tgid, addr, ev);
+		cowlab_pages_note_hot(s->pages, &h->pages, addr, ev);
 out:
-	put_cpu_ptr(&cowlab_hot);
+	put_cpu_ptr(s->hot);
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_count);
 
 /*
  * [@start, @end) of @mm is being unmapped: drop the page records there.
- * From the unmap_page_range() probe; at exit the mm has no owner any more,
- * and the exit tracepoint drops the whole record.
+ * From the unmap probe; at exit the mm has no owner any more, and the exit
+ * tracepoint drops the whole record.
  */
-void cowlab_stats_zap(struct mm_struct *mm, unsigned long start,
-		      unsigned long end)
+void cowlab_stats_zap(struct cowlab_stats *s, struct mm_struct *mm,
+		      unsigned long start, unsigned long end)
 {
 	struct task_struct *owner;
 	pid_t tgid;
@@ -473,59 +489,70 @@ void cowlab_stats_zap(struct mm_struct *mm, unsigned long start,
 	tgid = owner ? owner->tgid : 0;
 	rcu_read_unlock();
 	if (tgid)
-		cowlab_pages_zap(tgid, start, end);
+		cowlab_pages_zap(s->pages, tgid, start, end);
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_zap);
 
+/*
+ * @tgid's address space is gone (exit, exec) or its history is (reset):
+ * so are its page records, and what the fault path remembers.
+ */
+static void cowlab_forget(struct cowlab_stats *s, pid_t tgid)
+{
+	cowlab_pages_forget(s->pages, tgid);
+	cowlab_stats_invalidate(s);
+}
+
 /* sched_process_fork: a new process (not a thread) starts being tracked. */
-void cowlab_stats_fork(struct task_struct *parent, struct task_struct *child)
+void cowlab_stats_fork(struct cowlab_stats *s, struct task_struct *parent,
+		       struct task_struct *child)
 {
 	struct cowlab_proc *p;
 
 	if (child->tgid != child->pid || (child->flags & PF_KTHREAD))
 		return;
-	p = cowlab_get(child->tgid, child, parent->tgid, COWLAB_FORK);
+	p = cowlab_get(s, child->tgid, child, parent->tgid, COWLAB_FORK);
 	if (!p) {
-		atomic_long_inc(&cowlab_dropped);
+		atomic_long_inc(&s->dropped);
 		return;
 	}
-	cowlab_put(child->tgid);
+	cowlab_put(s, child->tgid);
 }
 
 /* sched_process_exit: mark the process exited when its last thread goes. */
-void cowlab_stats_task_exit(struct task_struct *t)
+void cowlab_stats_task_exit(struct cowlab_stats *s, struct task_struct *t)
 {
 	struct cowlab_proc *p;
 
 	if ((t->flags & PF_KTHREAD) || !cowlab_group_dead(t))
 		return;
 	/* Its address space is gone, and with it what the records describe. */
-	cowlab_pages_forget(t->tgid);
-	p = cowlab_get(t->tgid, NULL, 0, COWLAB_LOOKUP);
+	cowlab_forget(s, t->tgid);
+	p = cowlab_get(s, t->tgid, NULL, 0, COWLAB_LOOKUP);
 	if (!p)
 		return;
 	if (!p->exit_seq) {
-		u32 seq = (u32)atomic_inc_return(&cowlab_exit_seq);
+		u32 seq = (u32)atomic_inc_return(&s->exit_seq);
 
 		/* 0 means live: skip it when the numbering wraps. */
-		p->exit_seq = seq ? seq : (u32)atomic_inc_return(&cowlab_exit_seq);
-		cowlab_ring_push(p, p->exit_seq);
+		p->exit_seq = seq ? seq : (u32)atomic_inc_return(&s->exit_seq);
+		cowlab_ring_push(s, p, p->exit_seq);
 	}
-	cowlab_put(t->tgid);
+	cowlab_put(s, t->tgid);
 }
 
 /* sched_process_exec: the process keeps its counters, under a new name. */
-void cowlab_stats_exec(struct task_struct *t)
+void cowlab_stats_exec(struct cowlab_stats *s, struct task_struct *t)
 {
 	struct cowlab_proc *p;
 
-	cowlab_pages_forget(t->tgid);
-	p = cowlab_get(t->tgid, NULL, 0, COWLAB_LOOKUP);
+	cowlab_forget(s, t->tgid);
+	p = cowlab_get(s, t->tgid, NULL, 0, COWLAB_LOOKUP);
 	if (!p)
 		return;
 	strscpy(p->comm, t->comm, sizeof(p->comm));
-	cowlab_put(t->tgid);
+	cowlab_put(s, t->tgid);
 }
 
 static void cowlab_zero(struct cowlab_proc *p)
@@ -540,42 +567,44 @@ static void cowlab_zero(struct cowlab_proc *p)
  * Zero the counters of @tgid (-ESRCH if not tracked), or with @tgid 0, of
  * every process, forgetting the exited ones.
  */
-int cowlab_stats_reset(pid_t tgid)
+int cowlab_stats_reset(struct cowlab_stats *s, pid_t tgid)
 {
 	unsigned int i;
 
 	if (tgid) {
-		struct cowlab_proc *p = cowlab_get(tgid, NULL, 0, COWLAB_LOOKUP);
+		struct cowlab_proc *p;
+
+		p = cowlab_get(s, tgid, NULL, 0, COWLAB_LOOKUP);
 
 		if (!p)
 			return -ESRCH;
 		cowlab_zero(p);
-		cowlab_put(tgid);
-		cowlab_pages_forget(tgid);
+		cowlab_put(s, tgid);
+		cowlab_forget(s, tgid);
 		return 0;
 	}
-	cowlab_pages_forget_all();
-	cowlab_stats_invalidate();
+	cowlab_pages_forget_all(s->pages);
+	cowlab_stats_invalidate(s);
 	/* Exited entries are all recycled below: their slots go stale. */
-	cowlab_ring_clear();
-	for (i = 0; i < cowlab_pool_size; i++) {
-		struct cowlab_proc *p = &cowlab_pool[i];
+	cowlab_ring_clear(s);
+	for (i = 0; i < s->pool_size; i++) {
+		struct cowlab_proc *p = &s->pool[i];
 		pid_t t = READ_ONCE(p->tgid);
 		u32 seq = READ_ONCE(p->exit_seq);
 
 		if (!t)
 			continue;
-		if (seq && cowlab_evict(p, t, seq))
+		if (seq && cowlab_evict(s, p, t, seq))
 			continue;
-		p = cowlab_get(t, NULL, 0, COWLAB_LOOKUP);
+		p = cowlab_get(s, t, NULL, 0, COWLAB_LOOKUP);
 		if (p) {
 			cowlab_zero(p);
-			cowlab_put(t);
+			cowlab_put(s, t);
 		}
 	}
-	atomic_long_set(&cowlab_dropped, 0);
-	atomic_long_set(&cowlab_events_dropped, 0);
-	atomic_long_set(&cowlab_unattributed, 0);
+	atomic_long_set(&s->dropped, 0);
+	atomic_long_set(&s->events_dropped, 0);
+	atomic_long_set(&s->unattributed, 0);
 	return 0;
 }
 
@@ -583,7 +612,8 @@ int cowlab_stats_reset(pid_t tgid)
  * Copy pool entry @idx into @snap.  Returns 0, -ENOENT for a free entry, or
  * -ERANGE past the end of the pool.
  */
-int cowlab_stats_get(unsigned int idx, struct cowlab_proc_snap *snap)
+int cowlab_stats_get(struct cowlab_stats *s, unsigned int idx,
+		     struct cowlab_proc_snap *snap)
 {
 	struct cowlab_proc *p;
 	struct cowlab_bucket *b;
@@ -591,13 +621,13 @@ int cowlab_stats_get(unsigned int idx, struct cowlab_proc_snap *snap)
 	pid_t tgid;
 	int ret = -ENOENT;
 
-	if (idx >= cowlab_pool_size)
+	if (idx >= s->pool_size)
 		return -ERANGE;
-	p = &cowlab_pool[idx];
+	p = &s->pool[idx];
 	tgid = READ_ONCE(p->tgid);
 	if (!tgid)
 		return -ENOENT;
-	b = cowlab_bucket_of(tgid);
+	b = cowlab_bucket_of(s, tgid);
 	raw_spin_lock(&b->lock);
 	if (p->tgid == tgid && cowlab_linked(b, p)) {
 		snap->tgid = p->tgid;
@@ -612,70 +642,70 @@ int cowlab_stats_get(unsigned int idx, struct cowlab_proc_snap *snap)
 	return ret;
 }
 
-unsigned int cowlab_stats_capacity(void)
+unsigned int cowlab_stats_capacity(struct cowlab_stats *s)
 {
-	return cowlab_pool_size;
+	return s->pool_size;
 }
 
-void cowlab_stats_totals(struct cowlab_stats_totals *t)
+void cowlab_stats_totals(struct cowlab_stats *s, struct cowlab_stats_totals *t)
 {
-	t->capacity = cowlab_pool_size;
-	t->tracked = cowlab_pool_size - READ_ONCE(cowlab_nfree);
-	t->dropped = atomic_long_read(&cowlab_dropped);
-	t->events_dropped = atomic_long_read(&cowlab_events_dropped);
-	t->unattributed = atomic_long_read(&cowlab_unattributed);
+	t->capacity = s->pool_size;
+	t->tracked = s->pool_size - READ_ONCE(s->nfree);
+	t->dropped = atomic_long_read(&s->dropped);
+	t->events_dropped = atomic_long_read(&s->events_dropped);
+	t->unattributed = atomic_long_read(&s->unattributed);
 	t->entry_bytes = sizeof(struct cowlab_proc);
-	t->memory_bytes = (size_t)cowlab_pool_size * sizeof(struct cowlab_proc) +
-			  ((size_t)1 << cowlab_bucket_bits) *
+	t->memory_bytes = (size_t)s->pool_size * sizeof(struct cowlab_proc) +
+			  ((size_t)1 << s->bucket_bits) *
 			  sizeof(struct cowlab_bucket) +
-			  (size_t)cowlab_ring_size * sizeof(*cowlab_ring);
+			  (size_t)s->ring_size * sizeof(*s->ring);
 }
 
-int cowlab_stats_init(unsigned int max_procs)
+/* Called once nothing can reach @s any more. */
+void cowlab_stats_destroy(struct cowlab_stats *s)
 {
+	if (IS_ERR_OR_NULL(s))
+		return;
+	free_percpu(s->hot);
+	kvfree(s->pool);
+	kvfree(s->buckets);
+	kvfree(s->ring);
+	kfree(s);
+}
+
+/* A table of @max_procs processes, whose page records go into @pages. */
+struct cowlab_stats *cowlab_stats_create(unsigned int max_procs,
+					 struct cowlab_pageset *pages)
+{
+	struct cowlab_stats *s = kzalloc(sizeof(*s), GFP_KERNEL);
 	unsigned int i;
 
-	cowlab_pool_size = max_procs;
-	cowlab_bucket_bits = ilog2(roundup_pow_of_two(max_procs));
-	cowlab_pool = kvcalloc(max_procs, sizeof(*cowlab_pool), GFP_KERNEL);
-	cowlab_buckets = kvcalloc(1U << cowlab_bucket_bits,
-				  sizeof(*cowlab_buckets), GFP_KERNEL);
-	cowlab_ring_size = 2 * max_procs;
-	cowlab_ring = kvcalloc(cowlab_ring_size, sizeof(*cowlab_ring),
-			       GFP_KERNEL);
-	if (!cowlab_pool || !cowlab_buckets || !cowlab_ring) {
-		kvfree(cowlab_pool);
-		kvfree(cowlab_buckets);
-		kvfree(cowlab_ring);
-		cowlab_pool = NULL;
-		cowlab_buckets = NULL;
-		cowlab_ring = NULL;
-		return -ENOMEM;
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	s->pages = pages;
+	s->pool_size = max_procs;
+	s->bucket_bits = ilog2(roundup_pow_of_two(max_procs));
+	s->pool = kvcalloc(max_procs, sizeof(*s->pool), GFP_KERNEL);
+	s->buckets = kvcalloc(1U << s->bucket_bits, sizeof(*s->buckets),
+			      GFP_KERNEL);
+	s->ring_size = 2 * max_procs;
+	s->ring = kvcalloc(s->ring_size, sizeof(*s->ring), GFP_KERNEL);
+	s->hot = alloc_percpu(struct cowlab_hot);
+	if (!s->pool || !s->buckets || !s->ring || !s->hot) {
+		cowlab_stats_destroy(s);
+		return ERR_PTR(-ENOMEM);
 	}
-	cowlab_ring_clear();
-	for (i = 0; i < (1U << cowlab_bucket_bits); i++) {
-		raw_spin_lock_init(&cowlab_buckets[i].lock);
-		cowlab_buckets[i].head = NULL;
-	}
-	cowlab_free = NULL;
+	raw_spin_lock_init(&s->free_lock);
+	raw_spin_lock_init(&s->ring_lock);
+	atomic_long_set(&s->gen, 1);
+	for (i = 0; i < (1U << s->bucket_bits); i++)
+		raw_spin_lock_init(&s->buckets[i].lock);
 	for (i = max_procs; i-- > 0; ) {
-		cowlab_pool[i].next = cowlab_free;
-		cowlab_free = &cowlab_pool[i];
+		s->pool[i].next = s->free;
+		s->free = &s->pool[i];
 	}
-	cowlab_nfree = max_procs;
-	return 0;
-}
-
-/* Called once nothing can reach the table any more. */
-void cowlab_stats_exit(void)
-{
-	kvfree(cowlab_pool);
-	kvfree(cowlab_buckets);
-	kvfree(cowlab_ring);
-	cowlab_pool = NULL;
-	cowlab_buckets = NULL;
-	cowlab_ring = NULL;
-	cowlab_free = NULL;
+	s->nfree = max_procs;
+	return s;
 }
 
 #ifdef CONFIG_COWLAB_KUNIT_TEST

@@ -3,7 +3,8 @@
  * Process lifetime from the scheduler's tracepoints: fork (a new process
  * is tracked from its first instruction), exit (its entry is kept, marked
  * exited) and exec (its name changes).  The tracepoints are not exported
- * as symbols; they are found by name.
+ * as symbols; they are found by name.  Each probe's data is the table of
+ * processes it keeps.
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
@@ -19,18 +20,18 @@ struct linux_binprm;
 static void cowlab_on_fork(void *data, struct task_struct *parent,
 			   struct task_struct *child)
 {
-	cowlab_stats_fork(parent, child);
+	cowlab_stats_fork(data, parent, child);
 }
 
 static void cowlab_on_exit(void *data, COWLAB_EXIT_PROBE_ARGS)
 {
-	cowlab_stats_task_exit(p);
+	cowlab_stats_task_exit(data, p);
 }
 
 static void cowlab_on_exec(void *data, struct task_struct *p, pid_t old_pid,
 			   struct linux_binprm *bprm)
 {
-	cowlab_stats_exec(p);
+	cowlab_stats_exec(data, p);
 }
 
 static struct cowlab_tracepoint {
@@ -52,19 +53,24 @@ static void cowlab_find_tracepoint(struct tracepoint *tp, void *priv)
 			cowlab_tracepoints[i].tp = tp;
 }
 
+static struct cowlab_stats *cowlab_tp_stats;
+
 static void cowlab_tracepoints_unregister(unsigned int n)
 {
 	while (n--)
 		tracepoint_probe_unregister(cowlab_tracepoints[n].tp,
-					    cowlab_tracepoints[n].probe, NULL);
+					    cowlab_tracepoints[n].probe,
+					    cowlab_tp_stats);
 	tracepoint_synchronize_unregister();
 }
 
-int cowlab_tracepoints_init(void)
+/* Keep @s up to date with fork, exit and exec. */
+int cowlab_tracepoints_init(struct cowlab_stats *s)
 {
 	unsigned int i;
 	int err;
 
+	cowlab_tp_stats = s;
 	for_each_kernel_tracepoint(cowlab_find_tracepoint, NULL);
 	for (i = 0; i < ARRAY_SIZE(cowlab_tracepoints); i++) {
 		struct cowlab_tracepoint *t = &cowlab_tracepoints[i];
@@ -74,7 +80,7 @@ int cowlab_tracepoints_init(void)
 			err = -ENOENT;
 			goto out_unregister;
 		}
-		err = tracepoint_probe_register(t->tp, t->probe, NULL);
+		err = tracepoint_probe_register(t->tp, t->probe, s);
 		if (err) {
 			pr_err("tracepoint_probe_register(%s) failed: %d\n",
 			       t->name, err);

@@ -45,6 +45,7 @@ struct cowlab_vmas_priv {
 	 */
 	struct mm_struct *mm;
 	bool users;
+	struct cowlab_pageset *set;	/* the page records (the inode's data) */
 	struct cowlab_pages *pages;
 	pid_t tgid;
 	unsigned long addr;		/* start of the record at pos */
@@ -99,7 +100,7 @@ static int cowlab_vmas_begin(struct cowlab_vmas_priv *priv)
 		return -ESRCH;		/* exiting, or a kernel thread */
 	mmgrab(priv->mm);
 	mmput(priv->mm);
-	priv->pages = cowlab_pages_get(priv->tgid);
+	priv->pages = cowlab_pages_get(priv->set, priv->tgid);
 	priv->addr = 0;
 	priv->next_addr = 0;
 	return 0;
@@ -383,6 +384,7 @@ static int cowlab_vmas_open_common(struct inode *inode, struct file *file,
 	if (!priv)
 		return -ENOMEM;
 	priv->pages_file = pages_file;
+	priv->set = inode->i_private;
 	return 0;
 }
 

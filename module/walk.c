@@ -7,12 +7,14 @@
  * Callers hold mmap_read_lock(); PTE tables are mapped and locked the way
  * 6.12 requires (compat.h).  PMD-mapped THPs are reported 512 pages at a
  * time.  The walk reschedules between PMDs and stops early for a fatal
- * signal.
+ * signal.  Page records are read inside an RCU read-side section per page
+ * table (an unmap may free a block meanwhile).
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
 #include <linux/mm.h>
 #include <linux/pgtable.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 
 #include "cowlab.h"
@@ -80,6 +82,8 @@ static int cowlab_walk_huge(struct vm_area_struct *vma, pmd_t *pmd,
 		spin_unlock(ptl);
 		return -EAGAIN;
 	}
+	rcu_read_lock();
+	cowlab_pages_cursor_reset(cur);
 	head = pmd_page(pmdval);
 	for (a = addr; a < end; a += PAGE_SIZE) {
 		struct page *page = head + ((a & ~PMD_MASK) >> PAGE_SHIFT);
@@ -105,6 +109,7 @@ static int cowlab_walk_huge(struct vm_area_struct *vma, pmd_t *pmd,
 		}
 		run = st;
 	}
+	rcu_read_unlock();
 	spin_unlock(ptl);
 	if (!ret)
 		ret = fn(arg, run_start, (end - run_start) >> PAGE_SHIFT, run);
@@ -126,6 +131,8 @@ static int cowlab_walk_ptes(struct vm_area_struct *vma, pmd_t *pmd,
 	start = cowlab_pte_map_lock(vma->vm_mm, pmd, addr, &ptl);
 	if (!start)
 		return -EAGAIN;
+	rcu_read_lock();
+	cowlab_pages_cursor_reset(cur);
 	/* One callback per run of pages in the same state. */
 	for (pte = start; addr < end; addr += PAGE_SIZE, pte++) {
 		st = cowlab_pte_state(ptep_get(pte), addr, cur, private);
@@ -138,6 +145,7 @@ static int cowlab_walk_ptes(struct vm_area_struct *vma, pmd_t *pmd,
 		}
 		run = st;
 	}
+	rcu_read_unlock();
 	cowlab_pte_unmap_unlock(start, ptl);
 	if (!ret && addr > run_start)
 		ret = fn(arg, run_start, (addr - run_start) >> PAGE_SHIFT, run);
