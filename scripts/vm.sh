@@ -16,12 +16,16 @@
 #       --icount SHIFT deterministic TCG: the guest clock counts executed
 #                      instructions, 2^SHIFT ns each (benchmarks: no host
 #                      noise); TCG only
+#   -x, --extra FILE   append the cpio archive FILE to the initramfs (an
+#                      overlay of host programs: scripts/guest-python.sh);
+#                      repeatable; COWLAB_VM_EXTRA="FILE..." adds more
 # Exit status: the command's, or 1 if the guest did not finish cleanly or
 # the kernel printed a BUG/WARNING/Oops/lockdep/KASAN/kmemleak report.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=6.1 timeout=900 mem=3072 smp=2 interactive=0 kvm=0 log= append= icount=
+extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	-k|--kernel) kernel=$2; shift 2 ;;
@@ -33,14 +37,20 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--icount) icount=$2; shift 2 ;;
+	-x|--extra) extra+=("$2"); shift 2 ;;
 	--) shift; break ;;
-	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
 	esac
 done
 [ $# -gt 0 ] || [ $interactive = 1 ] || die "no command to run (see --help)"
 [ "${COWLAB_KVM:-0}" = 1 ] && kvm=1
+# shellcheck disable=SC2206 # a list of paths without spaces
+extra+=(${COWLAB_VM_EXTRA:-})
+for f in "${extra[@]}"; do
+	[ -s "$f" ] || die "--extra $f: no such archive"
+done
 
 rel=$(resolve_kernel "$kernel") ||
 	die "kernel $kernel is not installed: run scripts/setup.sh"
@@ -50,8 +60,8 @@ command -v qemu-system-x86_64 >/dev/null ||
 
 initrd=$("$COWLAB_TOP/scripts/initramfs.sh" "$rel")
 
-# The per-run part: a second cpio archive appended to the cached base one
-# (the kernel unpacks concatenated archives in order).
+# The per-run part: a cpio archive appended to the cached base one and the
+# overlays, if any (the kernel unpacks concatenated archives in order).
 work=$(mktemp -d "${TMPDIR:-/tmp}/cowlab-vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/root/etc"
@@ -68,7 +78,7 @@ mkdir -p "$work/root/etc"
 	done
 } > "$work/root/etc/cowlab-run"
 (cd "$work/root" && find . | cpio -o -H newc --quiet) > "$work/run.cpio"
-cat "$initrd" "$work/run.cpio" > "$work/initrd"
+cat "$initrd" "${extra[@]}" "$work/run.cpio" > "$work/initrd"
 
 # tsc=reliable: under TCG the guest may find its TSCs "unsynchronized" and
 # mark sched_clock unstable (seen on 6.1); delay accounting then misses
