@@ -9,7 +9,6 @@
 #include <linux/types.h>
 #include <linux/pgtable.h>
 #include <linux/sched.h>
-#include <linux/uidgid.h>
 
 struct dentry;
 struct mm_struct;
@@ -139,11 +138,10 @@ struct cowlab_user_snap {
 
 /*
  * What the fault path remembers of one process's records.  The caller
- * sets @tgid and @uid and zeroes the rest when it changes process.
+ * sets @tgid and zeroes the rest when it changes process.
  */
 struct cowlab_pages_hot {
 	pid_t tgid;
-	kuid_t uid;			/* whose share new blocks count in */
 	unsigned long gen;		/* of the set, when filled */
 	struct cowlab_pages *pages;	/* NULL: look up */
 	struct cowlab_page_block *block;	/* at @idx, NULL: look up */

@@ -21,9 +21,9 @@
  * grace period.
  *
  * Budget: at most max_pages records (in whole blocks) in the set, and at
- * most user_pages for the processes of one user, so that no user's
- * processes can take the records of another's.  The users table says who
- * was refused.
+ * most user_pages for one user (the real uid of the task whose fault
+ * makes a block), so that no user's processes can take the records of
+ * another's.  The users table says who was refused.
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
@@ -78,7 +78,7 @@ struct cowlab_pages {
 	refcount_t ref;		/* the table's, plus one per reader */
 	bool dead;		/* under the xa_lock of blocks */
 	pid_t tgid;
-	struct cowlab_user *user;
+	struct cowlab_user *user;	/* whose share its last block took */
 	struct cowlab_pageset *set;
 	struct rcu_work free_work;
 };
@@ -244,30 +244,21 @@ static struct cowlab_user *cowlab_user_of(struct cowlab_pageset *ps,
 
 NOKPROBE_SYMBOL(cowlab_user_of);
 
-/*
- * The record table of @tgid, whose processes run as @uid, created if need
- * be and @create.  Never sleeps.
- */
+/* The record table of @tgid, created if need be and @create.  Never sleeps. */
 static struct cowlab_pages *cowlab_pages_of(struct cowlab_pageset *ps,
-					    pid_t tgid, kuid_t uid,
-					    bool create)
+					    pid_t tgid, bool create)
 {
 	struct cowlab_pages *p, *fresh;
-	struct cowlab_user *u;
 
 	p = xa_load(&ps->by_tgid, tgid);
 	if (p || !create)
 		return p;
-	u = cowlab_user_of(ps, uid);
-	if (!u)
-		return NULL;
 	fresh = kzalloc(sizeof(*fresh), GFP_NOWAIT | __GFP_NOWARN);
 	if (!fresh)
 		return NULL;
 	xa_init(&fresh->blocks);
 	refcount_set(&fresh->ref, 1);
 	fresh->tgid = tgid;
-	fresh->user = u;
 	fresh->set = ps;
 	p = xa_cmpxchg(&ps->by_tgid, tgid, NULL, fresh,
 		       GFP_NOWAIT | __GFP_NOWARN);
@@ -302,7 +293,9 @@ NOKPROBE_SYMBOL(cowlab_block_charge);
 /*
  * A live block of @p at @idx: the one there, or a new one in place of none
  * or of a dying one.  Never sleeps.  NULL (with the reason counted in
- * *@why) when none can be had.
+ * *@why) when none can be had.  A new block counts in the share of the
+ * user the faulting task runs as now (a server that forks and then drops
+ * its privileges is charged as the user it became).
  */
 static struct cowlab_page_block *cowlab_block_install(struct cowlab_pages *p,
 						      unsigned long idx,
@@ -310,20 +303,25 @@ static struct cowlab_page_block *cowlab_block_install(struct cowlab_pages *p,
 {
 	struct cowlab_pageset *ps = p->set;
 	struct cowlab_page_block *b, *fresh;
+	struct cowlab_user *u;
 	void *old;
 
-	*why = cowlab_block_charge(ps, p->user);
+	*why = &ps->dropped_nomem;
+	u = cowlab_user_of(ps, current_uid());
+	if (!u)
+		return NULL;
+	*why = cowlab_block_charge(ps, u);
 	if (*why)
 		return NULL;
 	fresh = kmem_cache_zalloc(cowlab_block_cache,
 				  GFP_NOWAIT | __GFP_NOWARN);
 	if (!fresh) {
-		atomic_long_dec(&p->user->blocks);
+		atomic_long_dec(&u->blocks);
 		atomic_long_dec(&ps->blocks);
 		*why = &ps->dropped_nomem;
 		return NULL;
 	}
-	fresh->user = p->user;
+	fresh->user = u;
 	xa_lock(&p->blocks);
 	b = xa_load(&p->blocks, idx);
 	/* A dead table is on its way out: nothing more goes in. */
@@ -338,6 +336,7 @@ static struct cowlab_page_block *cowlab_block_install(struct cowlab_pages *p,
 	/* We took the dying block out: ours to free. */
 	if (b)
 		cowlab_block_retire(ps, b);
+	WRITE_ONCE(p->user, u);
 	b = fresh;
 	fresh = NULL;
 out:
@@ -416,7 +415,7 @@ void cowlab_pages_note_hot(struct cowlab_pageset *ps,
 	}
 	/* In NMI context (a breakpoint kprobe): no locks, no allocation. */
 	if (!h->pages) {
-		h->pages = cowlab_pages_of(ps, h->tgid, h->uid, !in_nmi());
+		h->pages = cowlab_pages_of(ps, h->tgid, !in_nmi());
 		h->block = NULL;
 	}
 	if (!h->pages)
@@ -648,7 +647,7 @@ bool cowlab_pages_user_next(struct cowlab_pageset *ps, unsigned long *key,
 		xa_for_each(&ps->by_tgid, tgid, p) {
 			long d = atomic_long_read(&p->dropped);
 
-			if (p->user != u)
+			if (READ_ONCE(p->user) != u)
 				continue;
 			snap->procs++;
 			if (d > snap->short_dropped) {

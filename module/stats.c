@@ -413,7 +413,6 @@ static bool cowlab_hot_fill(struct cowlab_stats *s, struct cowlab_hot *h,
 	struct task_struct *owner;
 	struct cowlab_proc *p;
 	pid_t tgid, ppid;
-	kuid_t uid;
 
 	rcu_read_lock();
 	owner = cowlab_owner(mm);
@@ -424,7 +423,6 @@ static bool cowlab_hot_fill(struct cowlab_stats *s, struct cowlab_hot *h,
 	}
 	tgid = owner->tgid;
 	ppid = rcu_dereference(owner->real_parent)->tgid;
-	uid = task_uid(owner);
 	p = cowlab_get(s, tgid, owner->group_leader, ppid, COWLAB_CREATE);
 	rcu_read_unlock();
 	if (!p) {
@@ -437,7 +435,6 @@ static bool cowlab_hot_fill(struct cowlab_stats *s, struct cowlab_hot *h,
 	h->proc = p;
 	memset(&h->pages, 0, sizeof(h->pages));
 	h->pages.tgid = tgid;
-	h->pages.uid = uid;
 	return true;
 }
 

@@ -12,3 +12,18 @@ ktap_finish() {
 	echo "$ktap_pass passed, $ktap_fail failed, $ktap_skipped skipped"
 	[ "$ktap_fail" = 0 ]
 }
+# What the kernel reports when something is wrong (scripts/kernel-reports.sh
+# checks the whole console of every run as well).
+KTAP_REPORTS='BUG|WARNING|Oops|general protection|KASAN|UBSAN|lockdep|possible recursive|circular locking|inconsistent lock state|unreferenced object|kmemleak|soft lockup|hard LOCKUP|rcu: INFO|Call Trace'
+# ktap_dmesg_mark: the number of dmesg lines so far, for ktap_no_reports.
+ktap_dmesg_mark() { dmesg | wc -l; }
+# ktap_no_reports MARK DESC: ok if dmesg after line MARK has no report.
+ktap_no_reports() {
+	dmesg | tail -n +$(($1 + 1)) >/tmp/ktap.dmesg
+	if grep -qE "$KTAP_REPORTS" /tmp/ktap.dmesg; then
+		sed 's/^/# /' /tmp/ktap.dmesg | head -n 60
+		ktap_not_ok "$2"
+	else
+		ktap_ok "$2 ($(wc -l </tmp/ktap.dmesg) lines of dmesg)"
+	fi
+}

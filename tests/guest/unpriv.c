@@ -34,7 +34,8 @@
 
 /* The files docs/debugfs.md describes. */
 static const char *const documented[] = {
-	"procs", "classes", "probes", "stats", "control", "vmas", "pages",
+	"procs", "classes", "probes", "stats", "users", "control", "vmas",
+	"pages",
 };
 
 #define NDOC	ARRAY_SIZE(documented)
