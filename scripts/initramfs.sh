@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the guest's base initramfs for one kernel release and print its path:
 # busybox-static, cowlab.ko built for that release, the static userspace
-# programs and the guest tests.  The per-run command is appended by vm.sh.
+# programs, the guest tests and stress-ng.  The per-run command is appended
+# by vm.sh.
 #
 # Usage: scripts/initramfs.sh RELEASE
 set -euo pipefail
@@ -25,6 +26,18 @@ cp "$busybox" "$root/bin/busybox"
 cp "$ko" "$root/cowlab.ko"
 cp -r "$COWLAB_BUILD"/bin-static/. "$root/usr/bin/"
 cp -r "$COWLAB_TOP"/tests/guest/*.sh "$root/guest/"
+# stress-ng for tests/guest/load.sh, with the shared libraries and the
+# dynamic loader it needs (Debian ships no static build).  Left out, and
+# load.sh says so, if scripts/setup.sh has not installed it yet.
+if sng=$(command -v stress-ng); then
+	cp "$sng" "$root/usr/bin/stress-ng"
+	ldd "$sng" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+			  $1 ~ /^\// { print $1 }' | sort -u |
+	while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+fi
 if [ -d "$COWLAB_BUILD/extra/$rel" ]; then
 	cp -r "$COWLAB_BUILD/extra/$rel/." "$root/"
 fi

@@ -37,7 +37,8 @@ PKGS_BASE=(build-essential dwarves kmod cpio busybox-static qemu-system-x86
 	   dkms libelf-dev python3 expect tmux
 	   clang llvm libbpf-dev bpftool zlib1g-dev zstd xz-utils
 	   linux-source-6.1 linux-source-6.12
-	   flex bison bc libssl-dev rsync mmdebstrap curl)
+	   flex bison bc libssl-dev rsync mmdebstrap curl
+	   stress-ng)
 
 main() {
 	need_root

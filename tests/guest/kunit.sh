@@ -8,8 +8,9 @@
 #    "not ok".  Then cowtest against cowlab-kunit.ko: the module must still
 #    count exactly after its suites ran.
 # 2. The regular guest suites on this kernel (COWLAB_T_KUNIT_SUITES,
-#    default "core vmas demos", plus "selftest" when /usr/bin/cow-selftest is
-#    there; "none": KUnit only), each a KTAP subtest, indented.
+#    default "core vmas demos load", plus "selftest" when
+#    /usr/bin/cow-selftest is there; "none": KUnit only), each a KTAP
+#    subtest, indented.
 # 3. kmemleak: after cowlab is unloaded, a scan must report nothing that
 #    cowlab allocated (frames in cowlab, or in the now empty module area).
 #
@@ -20,7 +21,7 @@ LEAK=/sys/kernel/debug/kmemleak
 SUITES="cowlab_classify cowlab_control cowlab_pid cowlab_pages cowlab_stats"
 rc=0
 
-guest_suites=${COWLAB_T_KUNIT_SUITES:-core vmas demos}
+guest_suites=${COWLAB_T_KUNIT_SUITES:-core vmas demos load}
 [ "$guest_suites" = none ] && guest_suites=
 if [ -z "${COWLAB_T_KUNIT_SUITES:-}" ] && command -v cow-selftest >/dev/null; then
 	guest_suites="$guest_suites selftest"
@@ -29,7 +30,12 @@ fi
 # so are fuzz.sh's writes (100000 took 594 s on the 6.12 debug kernel).
 : "${COWLAB_T_CYCLES:=50}"
 : "${COWLAB_T_FUZZ_ITERS:=20000}"
+# load.sh's cycles take ~4.3 s each here (6.12, under its own fork load):
+# the 1,000 would be 72 min.  And 20 s of stress-ng (~60 s).
+: "${COWLAB_T_LOAD_CYCLES:=20}"
+: "${COWLAB_T_STRESS_SECS:=20}"
 export COWLAB_T_CYCLES COWLAB_T_FUZZ_ITERS
+export COWLAB_T_LOAD_CYCLES COWLAB_T_STRESS_SECS
 
 nsuites=$(echo $SUITES | wc -w)
 ktap_plan $((nsuites + 5 + $(echo $guest_suites | wc -w)))
