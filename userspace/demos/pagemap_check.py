@@ -30,12 +30,18 @@ if all passed and the demo exited 0; 77 if not root.  In cowlab's guest
 it runs from tests/guest/pagemap.sh (Python from scripts/guest-python.sh).
 
 Usage: pagemap_check.py BUILD/cow --steps 20
+       pagemap_check.py --each 'BUILD/cow --steps 20' 'BUILD/p --huge' ...
+  --each: one interpreter for many runs (its start costs ~0.5 s under
+  TCG); each run's output follows a line 'run: CMD' and ends with
+  'time: SECONDS s' after its summary line.
 """
 import array
 import os
 import re
+import shlex
 import subprocess
 import sys
+import time
 
 PM_PRESENT = 1 << 63
 PM_PFN_MASK = (1 << 55) - 1
@@ -130,8 +136,8 @@ def zero_to_thp(info, old, new):
 
 
 class Checker:
-    def __init__(self):
-        self.kp = Kpages()
+    def __init__(self, kp):
+        self.kp = kp
         self.prev = {}		# (pid, start) -> PFNs at the last step
         self.copied = {}	# (pid, start) -> page indexes got by a COW break
         self.passed = 0
@@ -178,17 +184,13 @@ class Checker:
             self.passed += 1
 
 
-def main():
-    if len(sys.argv) < 2 or sys.argv[1] in ('-h', '--help'):
-        print(__doc__.strip())
-        return 0 if len(sys.argv) >= 2 else 2
-    if os.geteuid() != 0:
-        print('pagemap_check: needs root to read PFNs; skipped')
-        return 77
-    cmd = sys.argv[1:] + ['--wait']
+def check_demo(argv, kp):
+    """Run one demo under the checks; print its result; True if all
+    passed."""
+    cmd = argv + ['--wait']
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True, bufsize=1)
-    checker = Checker()
+    checker = Checker(kp)
     step, expects = '', []
     for line in proc.stdout:
         line = line.rstrip('\n')
@@ -212,8 +214,28 @@ def main():
     if rc:
         print(f'FAIL {" ".join(cmd)} exited with status {rc}')
     print(f'{os.path.basename(cmd[0])}: {checker.passed} passed, '
-          f'{len(checker.failed) + (1 if rc else 0)} failed')
-    return 1 if checker.failed or rc else 0
+          f'{len(checker.failed) + (1 if rc else 0)} failed', flush=True)
+    return not checker.failed and not rc
+
+
+def main():
+    args = sys.argv[1:]
+    if not args or args[0] in ('-h', '--help'):
+        print(__doc__.strip())
+        return 0 if args else 2
+    if os.geteuid() != 0:
+        print('pagemap_check: needs root to read PFNs; skipped')
+        return 77
+    kp = Kpages()
+    if args[0] != '--each':
+        return 0 if check_demo(args, kp) else 1
+    ok = True
+    for run in args[1:]:
+        print('run:', run, flush=True)
+        t0 = time.monotonic()
+        ok = check_demo(shlex.split(run), kp) and ok
+        print(f'time: {time.monotonic() - t0:.2f} s', flush=True)
+    return 0 if ok else 1
 
 
 if __name__ == '__main__':
