@@ -179,15 +179,16 @@ static void cowlab_block_unaccount(struct cowlab_pageset *ps,
 }
 
 /*
- * @b was just taken out of its table by us (with the table's xa_lock
- * held): free it once no fault or reader can still be using it.  The
- * generation goes up first, so that no fault trusts a remembered pointer
- * to it after the grace period.
+ * @b, emptied by an unmap (it is dying), was just taken out of its table by
+ * us (with the table's xa_lock held): free it once no fault or reader can
+ * still be using it.  The generation goes up first, so that no fault
+ * trusts a remembered pointer to it after the grace period.
  */
 static void cowlab_block_retire(struct cowlab_pageset *ps,
 				struct cowlab_page_block *b)
 {
 	cowlab_block_unaccount(ps, b);
+	atomic_long_inc(&ps->blocks_freed);
 	atomic_long_inc(&ps->gen);
 	call_rcu(&b->rcu, cowlab_block_free_rcu);
 }
@@ -474,7 +475,6 @@ static unsigned long cowlab_block_clear(struct cowlab_pages *p,
 	if (xa_load(&p->blocks, idx) == b) {
 		__xa_erase(&p->blocks, idx);
 		cowlab_block_retire(p->set, b);
-		atomic_long_inc(&p->set->blocks_freed);
 	}
 	xa_unlock(&p->blocks);
 	return n;
