@@ -140,6 +140,24 @@ static inline bool cowlab_pte_is_zero(pte_t pte)
 }
 
 /*
+ * Does @pte map a KSM page?  folio_test_ksm() from 5.18; PageKsm(), gone
+ * in 6.15, before.
+ */
+static inline bool cowlab_pte_maps_ksm(pte_t pte)
+{
+	struct page *page;
+
+	if (!pte_present(pte) || pte_special(pte) || !pfn_valid(pte_pfn(pte)))
+		return false;
+	page = pfn_to_page(pte_pfn(pte));
+#ifdef COWLAB_HAVE_FOLIO_TEST_KSM
+	return folio_test_ksm(page_folio(page));
+#else
+	return PageKsm(page);
+#endif
+}
+
+/*
  * How many page table entries map @page, counting a PMD mapping of its
  * folio once for every page: what smaps calls "mapped by more than one".
  * page_mapcount() was removed in 6.10; 6.12 has the same count as

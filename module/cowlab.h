@@ -22,6 +22,8 @@ enum cowlab_event {
 	COWLAB_EV_THP_REUSE,	/* write-protected huge PMD made writable */
 	COWLAB_EV_THP_SPLIT,	/* shared anon THP: PMD split, 4 KiB fault follows */
 	COWLAB_EV_THP_ZERO,	/* huge zero page replaced by a new THP */
+	COWLAB_EV_FILE_COPY,	/* private file page copied on a first write */
+	COWLAB_EV_COW_KSM,	/* KSM page copied for a write */
 	COWLAB_NR_EVENTS,
 	COWLAB_EV_NONE = COWLAB_NR_EVENTS,
 };
@@ -41,6 +43,7 @@ enum cowlab_fault_kind {
 #define COWLAB_F_REUSED		BIT(3)	/* the page was made writable in place */
 #define COWLAB_F_ANON_THP	BIT(4)	/* the PMD mapped an anon THP */
 #define COWLAB_F_FALLBACK	BIT(5)	/* returned VM_FAULT_FALLBACK */
+#define COWLAB_F_KSM		BIT(6)	/* ... the old page was a KSM page */
 
 enum cowlab_event cowlab_classify(enum cowlab_fault_kind kind,
 				  unsigned int flags);

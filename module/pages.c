@@ -127,7 +127,31 @@ static unsigned int cowlab_last_slot(unsigned long idx, unsigned long end)
 	       cowlab_block_slot(end - 1);
 }
 
-/* The record after event @ev.  Pure, for the tests. */
+/*
+ * Did @ev install new pages?  A copy, a zero-page replacement, an unshare,
+ * a private file page's copy and a KSM page's copy install one; a huge
+ * zero page replaced by a THP installs every page of its block (its PMD
+ * lock is held, and no PTE table maps the block).  The other THP events
+ * keep their pages and have no per-page record.
+ */
+static bool cowlab_ev_installs(enum cowlab_event ev)
+{
+	switch (ev) {
+	case COWLAB_EV_COW_COPY:
+	case COWLAB_EV_COW_ZERO:
+	case COWLAB_EV_UNSHARE:
+	case COWLAB_EV_THP_ZERO:
+	case COWLAB_EV_FILE_COPY:
+	case COWLAB_EV_COW_KSM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+NOKPROBE_SYMBOL(cowlab_ev_installs);
+
+/* The record after event @ev (one that installs a page, or a reuse). */
 static u32 cowlab_rec_update(u32 all, enum cowlab_event ev)
 {
 	union cowlab_rec r = { .all = all };
@@ -142,12 +166,7 @@ static u32 cowlab_rec_update(u32 all, enum cowlab_event ev)
 	default:
 		break;
 	}
-	/*
-	 * A copy, a zero-page replacement or an unshare installed a page; a
-	 * huge zero page replaced by a THP installed every page of the block.
-	 */
-	if (ev == COWLAB_EV_COW_COPY || ev == COWLAB_EV_COW_ZERO ||
-	    ev == COWLAB_EV_UNSHARE || ev == COWLAB_EV_THP_ZERO)
+	if (cowlab_ev_installs(ev))
 		r.flags |= COWLAB_REC_COPIED;
 	return r.all;
 }
@@ -403,12 +422,7 @@ void cowlab_pages_note_hot(struct cowlab_pageset *ps,
 	unsigned int slot, last;
 	int tries = 0;
 
-	/*
-	 * THP events have no per-page record, but for the huge zero page
-	 * replaced by a THP: each of its pages is a copy.  Its PMD lock is
-	 * held, and no PTE table maps the block.
-	 */
-	if (ev > COWLAB_EV_UNSHARE && ev != COWLAB_EV_THP_ZERO)
+	if (!cowlab_ev_installs(ev) && ev != COWLAB_EV_WP_REUSE)
 		return;
 	if (h->gen != gen) {
 		h->pages = NULL;

@@ -42,6 +42,13 @@
  * instead (pmdp_huge_clear_flush() called from the split code, which is
  * not counted here) and replace 4 KiB zero pages one by one: cow_zero.
  *
+ * A KSM page copied for a write is seen at the same ptep_clear_flush():
+ * the old PTE maps a KSM page (cow_ksm; /proc/vmstat cow_ksm counts the
+ * same from 6.1).  A write to a private file page that is not mapped yet
+ * copies it from the page cache in do_cow_fault() (inlined in do_fault()
+ * everywhere): seen at finish_fault()'s return, which maps the copy
+ * (file_copy).
+ *
  * unmap_page_range() (__zap_vma_range() in 7.x) drops the page records of
  * a range being unmapped (munmap, MADV_DONTNEED, mremap's old range):
  * pages faulted in there later are new pages, not copies.
@@ -74,6 +81,8 @@ enum cowlab_event cowlab_classify(enum cowlab_fault_kind kind,
 				return COWLAB_EV_UNSHARE;
 			if (flags & COWLAB_F_ZERO)
 				return COWLAB_EV_COW_ZERO;
+			if (flags & COWLAB_F_KSM)
+				return COWLAB_EV_COW_KSM;
 			return COWLAB_EV_COW_COPY;
 		}
 		if ((flags & COWLAB_F_REUSED) && !unshare)
@@ -150,12 +159,51 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 		flags |= COWLAB_F_UNSHARE;
 	if (cowlab_pte_is_zero(ptep_get(ptep)))
 		flags |= COWLAB_F_ZERO;
+	else if (cowlab_pte_maps_ksm(ptep_get(ptep)))
+		flags |= COWLAB_F_KSM;
 	cowlab_stats_count(cowlab_probe_stats, vma->vm_mm, address & PAGE_MASK,
 			   cowlab_classify(COWLAB_FAULT_PTE, flags));
 	return 0;
 }
 
 NOKPROBE_SYMBOL(cowlab_clear_flush_pre);
+
+/*
+ * finish_fault(vmf) from do_cow_fault() (inlined everywhere): a write to a
+ * private file page not mapped yet.  The page cache page was copied into
+ * vmf->cow_page, and finish_fault() maps the copy; it returns 0 when it
+ * did (VM_FAULT_NOPAGE when another fault got there first).  Its other
+ * callers (read faults the fault-around did not map, shared write faults)
+ * are let go at the entry.
+ */
+static int cowlab_finish_fault_entry(struct kretprobe_instance *ri,
+				     struct pt_regs *regs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)cowlab_arg(regs, 0);
+	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
+
+	if (!(vmf->flags & FAULT_FLAG_WRITE) ||
+	    (vmf->vma->vm_flags & VM_SHARED) || !vmf->cow_page)
+		return 1;
+	f->mm = vmf->vma->vm_mm;
+	f->address = vmf->address & PAGE_MASK;
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowlab_finish_fault_entry);
+
+static int cowlab_finish_fault_return(struct kretprobe_instance *ri,
+				      struct pt_regs *regs)
+{
+	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
+
+	if (!regs_return_value(regs))
+		cowlab_stats_count(cowlab_probe_stats, f->mm, f->address,
+				   COWLAB_EV_FILE_COPY);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowlab_finish_fault_return);
 
 /*
  * ptep_set_access_flags(vma, address, ptep, entry, dirty): wp_page_reuse()
@@ -329,7 +377,13 @@ static struct cowlab_probe cowlab_probes[] = {
 		.symbol = "ptep_clear_flush",
 		.pre = cowlab_clear_flush_pre,
 		.site = &cowlab_copy_site,
-		.needed_by = EV(COW_COPY) | EV(COW_ZERO) | EV(UNSHARE),
+		.needed_by = EV(COW_COPY) | EV(COW_ZERO) | EV(UNSHARE) |
+			     EV(COW_KSM),
+	}, {
+		.symbol = "finish_fault",
+		.entry = cowlab_finish_fault_entry,
+		.ret = cowlab_finish_fault_return,
+		.needed_by = EV(FILE_COPY),
 	}, {
 		.symbol = "ptep_set_access_flags",
 		.pre = cowlab_access_flags_pre,

@@ -42,6 +42,8 @@ const char *const cowlab_event_names[COWLAB_NR_EVENTS] = {
 	[COWLAB_EV_THP_REUSE] = "thp_reuse",
 	[COWLAB_EV_THP_SPLIT] = "thp_split",
 	[COWLAB_EV_THP_ZERO] = "thp_zero",
+	[COWLAB_EV_FILE_COPY] = "file_copy",
+	[COWLAB_EV_COW_KSM] = "cow_ksm",
 };
 
 static_assert(ARRAY_SIZE(cowlab_event_names) == COWLAB_NR_EVENTS);
