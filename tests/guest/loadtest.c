@@ -456,7 +456,7 @@ static int kmsg_fd = -1;
 /* Read the kernel log that is new; print and count its reports. */
 static int kmsg_reports(void)
 {
-	char rec[2048];
+	char rec[8192];		/* a record is at most ~1 KiB of text */
 	int found = 0;
 	size_t i;
 
