@@ -23,6 +23,11 @@ them.  Nothing here depends on the kernel version: where kernels differ
 only this process maps), the demo's model asks the kernel and this checks
 its answer page by page.
 
+A failure names the pages with a new PFN and the /proc/vmstat events since
+the last checkpoint that move or hold pages behind the demo's back
+(migration, compaction, reclaim), if any: a page migrated, or isolated
+while the demo wrote it, is no fault of the model.
+
 Needs root (PFNs and /proc/kpage*). Passes the demo's '# note:' lines on
 (as 'note: ...'), prints 'FAIL ...' per mismatching line, then
 'DEMO: N passed, N failed' (one per checked expect line) and exits 0 only
@@ -135,6 +140,21 @@ def zero_to_thp(info, old, new):
             info[first][0] >> KPF_THP & 1)
 
 
+# /proc/vmstat events that move or hold pages behind a demo's back (a
+# migrated page has a new PFN; an isolated one an extra reference, which
+# makes a write copy instead of reuse): named in a failure, to tell such
+# a one from a wrong model.
+VMSTAT_SUSPECTS = ('pgmigrate_', 'compact_', 'thp_migration_',
+                   'numa_pages_migrated', 'pgsteal_', 'pgscan_', 'pswp',
+                   'thp_collapse_', 'ksm_', 'cow_ksm')
+
+
+def vmstat():
+    with open('/proc/vmstat') as f:
+        return {k: int(v) for k, v in (line.split() for line in f)
+                if k.startswith(VMSTAT_SUSPECTS)}
+
+
 class Checker:
     def __init__(self, kp):
         self.kp = kp
@@ -142,6 +162,17 @@ class Checker:
         self.copied = {}	# (pid, start) -> page indexes got by a COW break
         self.passed = 0
         self.failed = []
+        self.vmstat = vmstat()
+        self.meanwhile = ''
+
+    def checkpoint(self):
+        """Before a checkpoint's lines: what vmstat saw since the last."""
+        now = vmstat()
+        moved = [f'{k} +{now[k] - self.vmstat.get(k, 0)}' for k in now
+                 if now[k] != self.vmstat.get(k, 0)]
+        self.meanwhile = ('; since the last checkpoint /proc/vmstat: ' +
+                          ', '.join(moved)) if moved else ''
+        self.vmstat = now
 
     def check(self, step, line):
         kv = dict(re.findall(r'(\w+)=(\S+)', line))
@@ -151,7 +182,8 @@ class Checker:
         key = (pid, start)
         old = self.prev.get(key, [0] * len(pfns))
         copied = self.copied.setdefault(key, set())
-        cow_copy = cow_zero = 0
+        cow_zero = 0
+        moved = []		# page indexes with a new real page
         for i, (a, b) in enumerate(zip(old, pfns)):
             if a == b:
                 continue
@@ -159,7 +191,7 @@ class Checker:
                 cow_zero += 1
                 copied.add(i)
             elif a > 0 and b > 0:
-                cow_copy += 1
+                moved.append(i)
                 copied.add(i)
             else:
                 copied.discard(i)
@@ -174,12 +206,17 @@ class Checker:
         self.prev[key] = pfns
         got['copied'] = sum(1 for i in copied if pfns[i] > 0 and
                             info[pfns[i]][1] == 1)
-        got['cow_copy'] = f'+{cow_copy}'
+        got['cow_copy'] = f'+{len(moved)}'
         got['cow_zero'] = f'+{cow_zero}'
         bad = [f'{k}: expected {kv[k]}, kernel {v}'
                for k, v in got.items() if kv.get(k) != str(v)]
         if bad:
-            self.failed.append(f'{step} pid={pid}: ' + '; '.join(bad))
+            if moved and kv.get('cow_copy') != got['cow_copy']:
+                bad.append('pages with a new PFN: ' +
+                           ' '.join(str(i) for i in moved[:8]) +
+                           (' ...' if len(moved) > 8 else ''))
+            self.failed.append(f'{step} pid={pid}: ' + '; '.join(bad) +
+                               self.meanwhile)
         else:
             self.passed += 1
 
@@ -201,6 +238,7 @@ def check_demo(argv, kp):
         elif line.startswith('# note: '):
             print(line[2:], flush=True)
         elif line == '# waiting':
+            checker.checkpoint()
             for e in expects:
                 checker.check(step, e)
             try:
