@@ -8,6 +8,7 @@
 
 #include <linux/version.h>
 #include <linux/mm.h>
+#include <linux/hugetlb.h>
 #include <linux/mm_types.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -137,6 +138,17 @@ static inline bool cowlab_pmd_maps_anon(pmd_t pmd)
 static inline bool cowlab_pte_is_zero(pte_t pte)
 {
 	return pte_present(pte) && is_zero_pfn(pte_pfn(pte));
+}
+
+/* The start of the hugetlb page that @vma maps at @address. */
+static inline unsigned long cowlab_hugetlb_start(struct vm_area_struct *vma,
+						 unsigned long address)
+{
+#ifdef CONFIG_HUGETLB_PAGE
+	return address & huge_page_mask(hstate_vma(vma));
+#else
+	return address & PMD_MASK;
+#endif
 }
 
 /*

@@ -24,6 +24,8 @@ enum cowlab_event {
 	COWLAB_EV_THP_ZERO,	/* huge zero page replaced by a new THP */
 	COWLAB_EV_FILE_COPY,	/* private file page copied on a first write */
 	COWLAB_EV_COW_KSM,	/* KSM page copied for a write */
+	COWLAB_EV_HUGE_COPY,	/* hugetlb page copied (hugetlb_wp) */
+	COWLAB_EV_HUGE_REUSE,	/* hugetlb page made writable, no copy */
 	COWLAB_NR_EVENTS,
 	COWLAB_EV_NONE = COWLAB_NR_EVENTS,
 };

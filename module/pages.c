@@ -130,9 +130,10 @@ static unsigned int cowlab_last_slot(unsigned long idx, unsigned long end)
 /*
  * Did @ev install new pages?  A copy, a zero-page replacement, an unshare,
  * a private file page's copy and a KSM page's copy install one; a huge
- * zero page replaced by a THP installs every page of its block (its PMD
- * lock is held, and no PTE table maps the block).  The other THP events
- * keep their pages and have no per-page record.
+ * zero page replaced by a THP and a hugetlb page copied install every page
+ * of their block (the PMD's lock is held, and no PTE table maps the block;
+ * a 1 GiB hugetlb page is recorded in its first block only).  The other
+ * THP and hugetlb events keep their pages and have no per-page record.
  */
 static bool cowlab_ev_installs(enum cowlab_event ev)
 {
@@ -143,6 +144,7 @@ static bool cowlab_ev_installs(enum cowlab_event ev)
 	case COWLAB_EV_THP_ZERO:
 	case COWLAB_EV_FILE_COPY:
 	case COWLAB_EV_COW_KSM:
+	case COWLAB_EV_HUGE_COPY:
 		return true;
 	default:
 		return false;
@@ -436,7 +438,8 @@ void cowlab_pages_note_hot(struct cowlab_pageset *ps,
 	if (!h->pages)
 		goto drop;
 	slot = cowlab_block_slot(addr);
-	last = ev == COWLAB_EV_THP_ZERO ? COWLAB_BLOCK_PAGES - 1 : slot;
+	last = ev == COWLAB_EV_THP_ZERO || ev == COWLAB_EV_HUGE_COPY ?
+	       COWLAB_BLOCK_PAGES - 1 : slot;
 again:
 	if (!h->block || h->idx != idx) {
 		h->block = xa_load(&h->pages->blocks, idx);

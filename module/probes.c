@@ -104,7 +104,7 @@ NOKPROBE_SYMBOL(cowlab_classify);
  * A function that holds another's body, which may be inlined in it: where
  * a probed callee returns to when called from there.
  */
-#define COWLAB_SITE_NAMES	2
+#define COWLAB_SITE_NAMES	3
 /* Each name's body, and its .cold part (code GCC moved out of line). */
 #define COWLAB_SITE_RANGES	(2 * COWLAB_SITE_NAMES)
 
@@ -126,6 +126,15 @@ static struct cowlab_site cowlab_reuse_site = {
 
 static struct cowlab_site cowlab_huge_zero_site = {
 	.names = { "do_huge_zero_wp_pmd", "do_huge_pmd_wp_page" },
+};
+
+/*
+ * hugetlb's COW: hugetlb_wp() (hugetlb_cow() before 6.1), and the helper
+ * that makes a reused page writable where it is not inlined.  Found only
+ * with CONFIG_HUGETLBFS; the other classes do not need it.
+ */
+static struct cowlab_site cowlab_hugetlb_site = {
+	.names = { "hugetlb_wp", "hugetlb_cow", "set_huge_ptep_writable" },
 };
 
 static bool cowlab_site_has(const struct cowlab_site *site, unsigned long ip)
@@ -151,9 +160,16 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 	unsigned long address = cowlab_arg(regs, 1);
 	pte_t *ptep = (pte_t *)cowlab_arg(regs, 2);
 	unsigned int flags = COWLAB_F_COPIED;
+	unsigned long ip = cowlab_return_address(regs);
 
-	if (!cowlab_site_has(&cowlab_copy_site, cowlab_return_address(regs)))
+	if (!cowlab_site_has(&cowlab_copy_site, ip)) {
+		/* hugetlb_wp() committing a copy (huge_ptep_clear_flush()). */
+		if (cowlab_site_has(&cowlab_hugetlb_site, ip))
+			cowlab_stats_count(cowlab_probe_stats, vma->vm_mm,
+					   cowlab_hugetlb_start(vma, address),
+					   COWLAB_EV_HUGE_COPY);
 		return 0;
+	}
 	if (atomic_read(&cowlab_unshare_windows) &&
 	    cowlab_inflight_mine(COWLAB_FAULT_UNSHARE))
 		flags |= COWLAB_F_UNSHARE;
@@ -219,12 +235,20 @@ static int cowlab_access_flags_pre(struct kprobe *p, struct pt_regs *regs)
 	struct vm_area_struct *vma = (struct vm_area_struct *)cowlab_arg(regs, 0);
 	unsigned long address = cowlab_arg(regs, 1);
 
-	if (!cowlab_site_has(&cowlab_reuse_site, cowlab_return_address(regs)) ||
-	    (int)cowlab_arg(regs, 4) != 1 ||
+	unsigned long ip = cowlab_return_address(regs);
+	enum cowlab_event ev = COWLAB_EV_WP_REUSE;
+
+	if ((int)cowlab_arg(regs, 4) != 1 ||
 	    (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
 		return 0;
+	/* hugetlb_wp() reusing a page: huge_ptep_set_access_flags(). */
+	if (!cowlab_site_has(&cowlab_reuse_site, ip)) {
+		if (!cowlab_site_has(&cowlab_hugetlb_site, ip))
+			return 0;
+		ev = COWLAB_EV_HUGE_REUSE;
+	}
 	cowlab_stats_count(cowlab_probe_stats, vma->vm_mm, address & PAGE_MASK,
-			   COWLAB_EV_WP_REUSE);
+			   ev);
 	return 0;
 }
 
@@ -378,7 +402,7 @@ static struct cowlab_probe cowlab_probes[] = {
 		.pre = cowlab_clear_flush_pre,
 		.site = &cowlab_copy_site,
 		.needed_by = EV(COW_COPY) | EV(COW_ZERO) | EV(UNSHARE) |
-			     EV(COW_KSM),
+			     EV(COW_KSM) | EV(HUGE_COPY),
 	}, {
 		.symbol = "finish_fault",
 		.entry = cowlab_finish_fault_entry,
@@ -388,7 +412,7 @@ static struct cowlab_probe cowlab_probes[] = {
 		.symbol = "ptep_set_access_flags",
 		.pre = cowlab_access_flags_pre,
 		.site = &cowlab_reuse_site,
-		.needed_by = EV(WP_REUSE),
+		.needed_by = EV(WP_REUSE) | EV(HUGE_REUSE),
 #ifndef COWLAB_NO_UNSHARE_REASON
 	}, {
 		.symbol = "__get_user_pages",
@@ -445,6 +469,9 @@ static const struct cowlab_probe *cowlab_event_lacks(enum cowlab_event ev)
 /* Why this kernel cannot have @ev at all, or NULL. */
 static const char *cowlab_event_impossible(enum cowlab_event ev)
 {
+	if ((ev == COWLAB_EV_HUGE_COPY || ev == COWLAB_EV_HUGE_REUSE) &&
+	    !cowlab_hugetlb_site.nranges)
+		return "no hugetlb_wp() or hugetlb_cow(): no hugetlbfs in this kernel";
 #ifdef COWLAB_NO_UNSHARE_REASON
 	if (ev == COWLAB_EV_UNSHARE)
 		return COWLAB_NO_UNSHARE_REASON;
@@ -611,7 +638,7 @@ static int cowlab_site_init(struct cowlab_site *site)
 	site->nranges = n;
 	if (n)
 		return 0;
-	pr_err("neither %s nor %s found\n", site->names[0], site->names[1]);
+	pr_err("none of %s, %s found\n", site->names[0], site->names[1]);
 	return -ENOENT;
 }
 
@@ -626,6 +653,9 @@ int cowlab_probes_init(struct cowlab_stats *s)
 
 	cowlab_probe_stats = s;
 
+	/* Only the hugetlb classes need it. */
+	if (cowlab_site_init(&cowlab_hugetlb_site))
+		pr_info("no hugetlb COW function: huge_copy and huge_reuse absent\n");
 	for (i = 0; i < ARRAY_SIZE(cowlab_probes); i++) {
 		struct cowlab_probe *p = &cowlab_probes[i];
 

@@ -44,6 +44,8 @@ const char *const cowlab_event_names[COWLAB_NR_EVENTS] = {
 	[COWLAB_EV_THP_ZERO] = "thp_zero",
 	[COWLAB_EV_FILE_COPY] = "file_copy",
 	[COWLAB_EV_COW_KSM] = "cow_ksm",
+	[COWLAB_EV_HUGE_COPY] = "huge_copy",
+	[COWLAB_EV_HUGE_REUSE] = "huge_reuse",
 };
 
 static_assert(ARRAY_SIZE(cowlab_event_names) == COWLAB_NR_EVENTS);

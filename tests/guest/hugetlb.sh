@@ -1,0 +1,28 @@
+#!/bin/sh
+# Issue 16: hugetlb COW.  Reserves huge pages of the default size, runs
+# hugetest (tests/guest/hugetest.c: huge_copy and huge_reuse against
+# HugePages_Free), gives the pages back; no kernel report, clean unload.
+. /guest/ktap.sh
+D=/sys/kernel/debug/cowlab
+rc=0
+
+rmmod cowlab 2>/dev/null
+if [ ! -w /proc/sys/vm/nr_hugepages ]; then
+	echo "1..0 # SKIP no hugetlbfs in this kernel (no /proc/sys/vm/nr_hugepages)"
+	exit 0
+fi
+insmod /cowlab.ko || { echo "not ok - insmod cowlab.ko"; exit 1; }
+before=$(ktap_dmesg_mark)
+echo 8 >/proc/sys/vm/nr_hugepages
+hugetest || rc=1
+echo 0 >/proc/sys/vm/nr_hugepages
+
+ktap_plan 2
+ktap_no_reports "$before" "no kernel report"
+if rmmod cowlab && [ ! -d $D ]; then
+	ktap_ok "rmmod: cowlab unloads, its directory is gone"
+else
+	ktap_not_ok "rmmod: cowlab unloads, its directory is gone"
+fi
+ktap_finish || rc=1
+exit $rc
