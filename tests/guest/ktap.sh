@@ -27,3 +27,11 @@ ktap_no_reports() {
 		ktap_ok "$2 ($(wc -l </tmp/ktap.dmesg) lines of dmesg)"
 	fi
 }
+# ktap_unload [DESC]: ok if rmmod cowlab works and its directory is gone.
+ktap_unload() {
+	if rmmod cowlab && [ ! -d /sys/kernel/debug/cowlab ]; then
+		ktap_ok "${1:-rmmod: cowlab unloads, its directory is gone}"
+	else
+		ktap_not_ok "${1:-rmmod: cowlab unloads, its directory is gone}"
+	fi
+}
