@@ -45,11 +45,12 @@
  *   page still referenced"), a failure of the stressor, not of cowlab.
  *
  * loadtest poll SECONDS
- *   The reader alone, for SECONDS (0: until SIGTERM), cowlab loaded all along (tests/guest/
- *   load.sh runs stress-ng meanwhile): every open must succeed and every
- *   read parse; vmas and pages of its own pid and of random live
- *   processes from procs (those may be gone by the write or the read:
- *   ESRCH is counted, not failed).  Prints how many reads of each file.
+ *   The reader alone, for SECONDS (0: until SIGTERM), cowlab loaded all
+ *   along (tests/guest/load.sh runs stress-ng meanwhile): every open must
+ *   succeed and every read parse; vmas and pages of its own pid and of
+ *   random live processes from procs (those may be gone by the write or
+ *   the read: ESRCH is counted, not failed).  Prints how many reads of
+ *   each file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -152,7 +153,8 @@ static const struct cfile files[] = {
 	{ .name = "classes", .header = "class status reason", .flags = REST },
 	{ .name = "probes", .header = "symbol kind status error nmissed" },
 	{ .name = "vmas",
-	  .header = "start end perms resident shared exclusive zero copied cow_copy cow_zero wp_reuse",
+	  .header = "start end perms resident shared exclusive zero copied "
+		    "cow_copy cow_zero wp_reuse",
 	  .flags = REST, .pid = true },
 	{ .name = "pages", .header = "addr map", .pid = true },
 	{ .name = "control", .wronly = true },
