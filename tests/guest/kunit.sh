@@ -38,7 +38,7 @@ export COWLAB_T_CYCLES COWLAB_T_FUZZ_ITERS
 export COWLAB_T_LOAD_CYCLES COWLAB_T_STRESS_SECS
 
 nsuites=$(echo $SUITES | wc -w)
-ktap_plan $((nsuites + 5 + $(echo $guest_suites | wc -w)))
+ktap_plan $((nsuites + 6 + $(echo $guest_suites | wc -w)))
 
 if [ ! -d $K ] || [ ! -e /cowlab-kunit.ko ]; then
 	echo "# no $K or no /cowlab-kunit.ko: not the debug kernel? (scripts/test-kunit.sh)"
@@ -54,11 +54,58 @@ if [ -e $LEAK ]; then
 fi
 
 # ---- 1. KUnit ----
+# Issue 12, item 8: from 6.3 on, KUnit runs a module's suites after its
+# init, with debugfs up and the probes counting.  A reader cats procs in a
+# loop meanwhile: every read must succeed with the header (the suites own
+# their instances and leave the module's alone), and the kernel must
+# report nothing.  6.1 runs the suites before the init: no procs then.
+R8=/tmp/kunit-procs
+r8_reader() {
+	n=0 during=0 bad=0
+	while :; do
+		fin=0
+		[ -e $R8.done ] && fin=1
+		if [ -e /sys/kernel/debug/cowlab/procs ]; then
+			if cat /sys/kernel/debug/cowlab/procs >$R8.out 2>&1 &&
+			   head -n1 $R8.out | grep -q '^pid ppid state comm'; then
+				n=$((n + 1))
+				[ $fin = 0 ] && [ -d $K/cowlab_stats ] &&
+					during=$((during + 1))
+			else
+				bad=$((bad + 1))
+				[ -e $R8.bad ] || cp $R8.out $R8.bad
+			fi
+		fi
+		[ $fin = 1 ] && break
+	done
+	echo "$n $during $bad" >$R8.result
+}
+r8_major=$(uname -r | cut -d. -f1) r8_minor=$(uname -r | cut -d. -f2)
+r8_pid=
+if [ "$r8_major" -gt 6 ] || { [ "$r8_major" = 6 ] && [ "$r8_minor" -ge 3 ]; }; then
+	rm -f $R8.*
+	r8_dmesg=$(ktap_dmesg_mark)
+	r8_reader &
+	r8_pid=$!
+fi
 t0=$(date +%s)
 if insmod /cowlab-kunit.ko; then
 	ktap_ok "insmod cowlab-kunit.ko runs the suites ($(($(date +%s) - t0)) s)"
 else
 	ktap_not_ok "insmod cowlab-kunit.ko runs the suites"
+fi
+if [ -z "$r8_pid" ]; then
+	ktap_skip "$(uname -r) runs the suites before the module's init" \
+		"procs read while the KUnit suites run"
+else
+	: >$R8.done
+	wait $r8_pid
+	read -r r8_n r8_during r8_bad <$R8.result
+	dmesg | tail -n +$((r8_dmesg + 1)) | grep -E "$KTAP_REPORTS" >$R8.reports
+	[ -e $R8.bad ] && sed 's/^/# bad read: /' $R8.bad | head -n 20
+	sed 's/^/# /' $R8.reports | head -n 60
+	ktap_check "procs read while the KUnit suites run: $r8_n reads, $r8_during of them during the suites from cowlab_stats on, $r8_bad bad, $(wc -l <$R8.reports) report lines" \
+		test "$r8_during" -ge 1 -a "$r8_bad" = 0 -a ! -s $R8.reports
 fi
 for s in $SUITES; do
 	f=$K/$s/results
