@@ -30,8 +30,9 @@ fi
 # so are fuzz.sh's writes (100000 took 594 s on the 6.12 debug kernel).
 : "${COWLAB_T_CYCLES:=50}"
 : "${COWLAB_T_FUZZ_ITERS:=20000}"
-# load.sh's cycles take ~4.3 s each here (6.12, under its own fork load):
-# the 1,000 would be 72 min.  And 20 s of stress-ng (~60 s).
+# load.sh's cycles take 2.8 s each here on 6.12, 3.8 s on 7.x (a quiet
+# host; 4-6 s beside other guests): the 1,000 would be 47-63 min.
+# 20 cycles and 20 s of stress-ng: load.sh takes ~2 min.
 : "${COWLAB_T_LOAD_CYCLES:=20}"
 : "${COWLAB_T_STRESS_SECS:=20}"
 export COWLAB_T_CYCLES COWLAB_T_FUZZ_ITERS
