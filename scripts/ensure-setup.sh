@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 missing=
-for cmd in qemu-system-x86_64 cpio pahole gcc make clang bpftool expect tmux zstd xz dkms mmdebstrap curl; do
+for cmd in qemu-system-x86_64 cpio pahole gcc make clang bpftool expect tmux zstd xz dkms mmdebstrap curl stress-ng; do
 	command -v "$cmd" >/dev/null || missing="$missing $cmd"
 done
 [ -x /bin/busybox ] || missing="$missing busybox-static"

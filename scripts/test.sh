@@ -20,7 +20,9 @@ suites=${*:-host guest kunit}
 logs=$COWLAB_BUILD/test-logs
 rm -rf "$logs"
 mkdir -p "$logs"
-guest_tests=${COWLAB_GUEST_TESTS:-core vmas demos bpfcheck selftest fuzz load}
+# Suites joined by + share one boot (tests/guest/suites.sh): a boot costs
+# 15-40 s under TCG.
+guest_tests=${COWLAB_GUEST_TESTS:-core vmas+budget+hugetlb demos+pagemap bpfcheck+paths selftest fuzz+load}
 failed_steps=
 
 # plan_check LOG: every KTAP block of LOG must have as many results as its
@@ -105,10 +107,16 @@ debug_kernel() {
 # Everything the guests need, built once, sequentially: the kernel's own
 # COW selftest (selftest.sh runs it) and the initramfs, per kernel.
 guest_setup() {
-	local k rel n=0 fail=0
+	local k rel n=1 fail=0
 
 	echo "TAP version 13"
-	echo "1..$(($(echo $COWLAB_KERNELS | wc -w) * 2))"
+	echo "1..$(($(echo $COWLAB_KERNELS | wc -w) * 2 + 1))"
+	if "$COWLAB_TOP/scripts/guest-python.sh" >/dev/null; then
+		echo "ok 1 - Python overlay for the guests (pagemap.sh)"
+	else
+		echo "not ok 1 - Python overlay for the guests (pagemap.sh)"
+		fail=1
+	fi
 	for k in $COWLAB_KERNELS; do
 		n=$((n + 1))
 		if ! rel=$(resolve_kernel "$k"); then
@@ -136,17 +144,26 @@ guest_setup() {
 }
 
 guest_suite() {
-	local k=$1 t rc=0
+	local k=$1 t rc=0 extra cmd
 	for t in $guest_tests; do
 		local t0=$SECONDS
 		echo "# guest $k: $t"
+		# pagemap.sh runs Python: the overlay of scripts/guest-python.sh
+		# (cached; built by guest_setup).
+		extra=()
+		case "+$t+" in
+		*+pagemap+*) extra=(-x "$("$COWLAB_TOP/scripts/guest-python.sh")") ;;
+		esac
+		cmd=("/guest/$t.sh")
+		[[ $t == *+* ]] && cmd=(/guest/suites.sh ${t//+/ })
 		# load.sh in short: 10 insmod/rmmod cycles (1.1 s each on
 		# 6.1 on a quiet host, up to 6 s beside other guests) and 10 s
 		# of stress-ng, 35 s to 2.5 min a kernel; its defaults are the
 		# issue's 1,000 cycles and 30 s.
 		COWLAB_T_LOAD_CYCLES=${COWLAB_T_LOAD_CYCLES:-10} \
 		COWLAB_T_STRESS_SECS=${COWLAB_T_STRESS_SECS:-10} \
-			"$COWLAB_TOP/scripts/vm.sh" -k "$k" -t 1800 "/guest/$t.sh" || rc=1
+			"$COWLAB_TOP/scripts/vm.sh" -k "$k" -t 1800 "${extra[@]}" \
+			"${cmd[@]}" || rc=1
 		echo "# guest $k: $t took $((SECONDS - t0)) s"
 	done
 	return $rc
