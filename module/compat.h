@@ -151,6 +151,16 @@ static inline unsigned long cowlab_hugetlb_start(struct vm_area_struct *vma,
 #endif
 }
 
+/* May @vma hold KSM pages?  Only VM_MERGEABLE ones do. */
+static inline bool cowlab_vma_mergeable(struct vm_area_struct *vma)
+{
+#ifdef CONFIG_KSM
+	return vma->vm_flags & VM_MERGEABLE;
+#else
+	return false;
+#endif
+}
+
 /*
  * Does @pte map a KSM page?  folio_test_ksm() from 5.18; PageKsm(), gone
  * in 6.15, before.

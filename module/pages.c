@@ -78,7 +78,7 @@ struct cowlab_pages {
 	refcount_t ref;		/* the table's, plus one per reader */
 	bool dead;		/* under the xa_lock of blocks */
 	pid_t tgid;
-	struct cowlab_user *user;	/* whose share its last block took */
+	struct cowlab_user *user;	/* who asked for its last block */
 	struct cowlab_pageset *set;
 	struct rcu_work free_work;
 };
@@ -135,7 +135,7 @@ static unsigned int cowlab_last_slot(unsigned long idx, unsigned long end)
  * a 1 GiB hugetlb page is recorded in its first block only).  The other
  * THP and hugetlb events keep their pages and have no per-page record.
  */
-static bool cowlab_ev_installs(enum cowlab_event ev)
+static inline bool cowlab_ev_installs(enum cowlab_event ev)
 {
 	switch (ev) {
 	case COWLAB_EV_COW_COPY:
@@ -150,8 +150,6 @@ static bool cowlab_ev_installs(enum cowlab_event ev)
 		return false;
 	}
 }
-
-NOKPROBE_SYMBOL(cowlab_ev_installs);
 
 /* The record after event @ev (one that installs a page, or a reuse). */
 static u32 cowlab_rec_update(u32 all, enum cowlab_event ev)
@@ -332,6 +330,8 @@ static struct cowlab_page_block *cowlab_block_install(struct cowlab_pages *p,
 	u = cowlab_user_of(ps, current_uid());
 	if (!u)
 		return NULL;
+	/* The process is the user's, got it a block or not (users: short). */
+	WRITE_ONCE(p->user, u);
 	*why = cowlab_block_charge(ps, u);
 	if (*why)
 		return NULL;
@@ -358,7 +358,6 @@ static struct cowlab_page_block *cowlab_block_install(struct cowlab_pages *p,
 	/* We took the dying block out: ours to free. */
 	if (b)
 		cowlab_block_retire(ps, b);
-	WRITE_ONCE(p->user, u);
 	b = fresh;
 	fresh = NULL;
 out:

@@ -175,7 +175,8 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 		flags |= COWLAB_F_UNSHARE;
 	if (cowlab_pte_is_zero(ptep_get(ptep)))
 		flags |= COWLAB_F_ZERO;
-	else if (cowlab_pte_maps_ksm(ptep_get(ptep)))
+	else if (cowlab_vma_mergeable(vma) &&
+		 cowlab_pte_maps_ksm(ptep_get(ptep)))
 		flags |= COWLAB_F_KSM;
 	cowlab_stats_count(cowlab_probe_stats, vma->vm_mm, address & PAGE_MASK,
 			   cowlab_classify(COWLAB_FAULT_PTE, flags));

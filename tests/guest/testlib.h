@@ -34,10 +34,11 @@
 #define HPAGE	(2UL << 20)
 
 enum { EV_COW_COPY, EV_COW_ZERO, EV_WP_REUSE, EV_UNSHARE, EV_THP_REUSE,
-       EV_THP_SPLIT, EV_THP_ZERO, NR_EV };
+       EV_THP_SPLIT, EV_THP_ZERO, EV_FILE_COPY, EV_COW_KSM, EV_HUGE_COPY,
+       EV_HUGE_REUSE, NR_EV };
 static const char *const ev_names[NR_EV] = {
 	"cow_copy", "cow_zero", "wp_reuse", "unshare", "thp_reuse", "thp_split",
-	"thp_zero",
+	"thp_zero", "file_copy", "cow_ksm", "huge_copy", "huge_reuse",
 };
 
 struct counts {
@@ -234,6 +235,8 @@ enum worker_op {
 	OP_CHECK,	/* reply: the byte at page first */
 	OP_DONTNEED,	/* MADV_DONTNEED pages [first, first + count) */
 	OP_VMREAD,	/* count pages at addr of pid into ours from first */
+	OP_MAPFILE,	/* arg: pages of file fd from offset 0; flags: W_SHARED? */
+	OP_MADVISE,	/* madvise(advice) pages [first, first + count) */
 };
 
 #define W_SHARED	1
@@ -247,6 +250,8 @@ struct worker_cmd {
 	unsigned char value;
 	pid_t pid;		/* OP_VMREAD */
 	unsigned long addr;	/* OP_VMREAD */
+	int fd;			/* OP_MAPFILE: a descriptor the worker inherited */
+	int advice;		/* OP_MADVISE */
 };
 
 struct worker_reply {
@@ -301,6 +306,22 @@ static inline long worker_map(const struct worker_cmd *c, unsigned long *addr)
 	return 0;
 }
 
+/* A file mapping: the file's first pages, where the kernel puts them. */
+static inline long worker_map_file(const struct worker_cmd *c,
+				   unsigned long *addr)
+{
+	int share = (c->flags & W_SHARED) ? MAP_SHARED : MAP_PRIVATE;
+	unsigned char *p = mmap(NULL, c->pages * PAGE, PROT_READ | PROT_WRITE,
+				share, c->fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	w_region = p;
+	w_len = c->pages * PAGE;
+	*addr = (unsigned long)p;
+	return 0;
+}
+
 static inline void worker_loop(struct worker *self, struct worker *child);
 
 static inline long worker_do(struct worker *self, struct worker *child,
@@ -329,6 +350,11 @@ static inline long worker_do(struct worker *self, struct worker *child,
 	case OP_DONTNEED:
 		return madvise((void *)(r + c->first * PAGE), c->count * PAGE,
 			       MADV_DONTNEED) ? -errno : 0;
+	case OP_MAPFILE:
+		return worker_map_file(c, addr);
+	case OP_MADVISE:
+		return madvise((void *)(r + c->first * PAGE), c->count * PAGE,
+			       c->advice) ? -errno : 0;
 	case OP_VMREAD: {
 		struct iovec l = { (void *)(r + c->first * PAGE),
 				   c->count * PAGE };

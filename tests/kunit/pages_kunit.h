@@ -1268,6 +1268,7 @@ static void cowlab_pages_zap_frees_empty_block(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&p->nr), 1L);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&ps->gen), gen + 1);
 	cowlab_kunit_expect_totals(test, ps, 1UL, 1UL, 1UL);
+	cowlab_pages_totals(ps, &t);
 	KUNIT_EXPECT_EQ(test, t.memory_bytes,
 			t0.memory_bytes - sizeof(struct cowlab_page_block));
 	cowlab_kunit_expect_user(test, ps, cowlab_kunit_me(), 1, 0, 1, 0, 0);
@@ -1662,7 +1663,7 @@ static void cowlab_pages_block_counts_in_faulting_user(struct kunit *test)
  * share is not spent is not counted as short (its dropped stays), but its
  * process is (docs/debugfs.md: short_pid is "the live process of this
  * user that lost the most events (any cause)"), even one that never got a
- * block, so that has no newest block to be counted in procs by.
+ * block: it asked for one as that user, so it is in that user's procs.
  */
 static void cowlab_pages_set_budget(struct kunit *test)
 {
@@ -1687,7 +1688,7 @@ static void cowlab_pages_set_budget(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_dropped(ps, b1), 1L);
 	cowlab_kunit_expect_drops(test, ps, 2, 0, 0);
 	cowlab_kunit_expect_user(test, ps, ua, 2, 0, 1, a1, 1);
-	cowlab_kunit_expect_user(test, ps, ub, 0, 0, 0, b1, 1);
+	cowlab_kunit_expect_user(test, ps, ub, 0, 0, 1, b1, 1);
 	cowlab_pages_totals(ps, &t);
 	KUNIT_EXPECT_EQ(test, t.blocks, 2UL);
 	KUNIT_EXPECT_EQ(test, t.tracked, 3UL);
@@ -1742,10 +1743,10 @@ static void cowlab_pages_forget_all_zeroes_drops(struct kunit *test)
 /*
  * cowlab_pages_user_next() lists the users in uid order, whatever order
  * they came in, each with its blocks (in pages), the events refused for
- * its share, its processes (by their newest block) and the one that lost
- * most; then says there is no more.  uid 1000's TGID2 lost every event it
- * had (its user's share was spent before its first block): it is the one
- * that lost most, though it has no block to be counted in procs by.
+ * its share, its processes (by their latest request for a block) and the
+ * one that lost most; then says there is no more.  uid 1000's TGID2 lost
+ * every event it had (its user's share was spent before its first block):
+ * it is the one that lost most, and one of uid 1000's two processes.
  */
 static void cowlab_pages_user_next_lists_users(struct kunit *test)
 {
@@ -1757,7 +1758,7 @@ static void cowlab_pages_user_next_lists_users(struct kunit *test)
 	} want[] = {
 		{ 0, 2, 1, 1, COWLAB_KUNIT_TGID3, 1 },
 		{ 5, 1, 0, 1, 0, 0 },
-		{ 1000, 2, 3, 1, COWLAB_KUNIT_TGID2, 2 },
+		{ 1000, 2, 3, 2, COWLAB_KUNIT_TGID2, 2 },
 		{ 70000, 1, 0, 1, 0, 0 },
 	};
 	struct cowlab_user_snap u[ARRAY_SIZE(want) + 1];
