@@ -163,6 +163,8 @@ enum proc_ctr {
 	CTR_THP_REUSE,
 	CTR_THP_SPLIT,
 	CTR_THP_ZERO,
+	CTR_FILE_COPY,
+	CTR_COW_KSM,
 	NR_PROC_CTRS,
 };
 

@@ -303,7 +303,7 @@ static size_t classes_text(const struct status *s)
 	return n;
 }
 
-/* "note: unshare, thp_zero are not counted here ...", for @n classes. */
+/* "note: unshare, cow_ksm are not counted here ...", for @n classes. */
 static void classes_note(const struct status *s, size_t n)
 {
 	size_t r, k = 0;
