@@ -1905,7 +1905,12 @@ static struct kunit_case cowlab_pages_test_cases[] = {
 	KUNIT_CASE(cowlab_pages_set_budget),
 	KUNIT_CASE(cowlab_pages_forget_all_zeroes_drops),
 	KUNIT_CASE(cowlab_pages_user_next_lists_users),
+	/* Ten sets made and freed, an rcu_barrier() each: seconds under TCG. */
+#ifdef KUNIT_CASE_SLOW
+	KUNIT_CASE_SLOW(cowlab_pageset_create_rounds_up),
+#else
 	KUNIT_CASE(cowlab_pageset_create_rounds_up),
+#endif
 	{}
 };
 
