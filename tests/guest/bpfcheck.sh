@@ -19,7 +19,12 @@
 # thp_zero equals the kernel's own count of THPs it faulted in (vmstat
 # thp_fault_alloc: one per 2 MiB on 7.x, none on the split path of 6.12
 # and older); and the workloads produced events of every class they can
-# on this kernel (not unshare: no workload takes a read-only GUP pin).
+# on this kernel (not unshare: only pathtest's KSM unmerge makes some, and
+# only from 6.2).  pathtest is a workload: private file pages written
+# first (file_copy), read then written, shared ones, KSM pages written
+# (cow_ksm) and unmerged.  A class of cowlab that cowcheck has no column
+# for (one newer than cowcheck) is skipped, saying that cowlab's count has
+# no witness here.
 . /guest/ktap.sh
 D=${COWLAB_DEBUGFS:-/sys/kernel/debug/cowlab}
 THP=/sys/kernel/mm/transparent_hugepage/enabled
@@ -56,6 +61,7 @@ always fork_faults --no-wait --huge
 always zero_fill --huge
 always threads_fork --huge
 always shared_private --huge
+never pathtest /tmp
 EOF
 }
 
@@ -70,7 +76,7 @@ vmstat() {
 	awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' /proc/vmstat
 }
 
-# compare COWLAB_PROCS COWCHECK_TABLE LO HI: per class of $CLASSES, one
+# compare COWLAB_PROCS COWCHECK_TABLE LO HI: per class of $CMP_CLASSES, one
 # "diff CLASS TEXT" line per difference, then "class CLASS compared N
 # differences M total T" (T: cowcheck's sum over the compared pids, "-"
 # for a class it marks absent).
@@ -78,7 +84,7 @@ vmstat() {
 # list shows 0, or "-" for the classes that table marks absent
 # ($ABSENT_COWLAB, $ABSENT_COWCHECK).
 compare() {
-	awk -v lo="$3" -v hi="$4" -v classes="$CLASSES" \
+	awk -v lo="$3" -v hi="$4" -v classes="$CMP_CLASSES" \
 	    -v abs1=" $ABSENT_COWLAB " -v abs2=" $ABSENT_COWCHECK " '
 	BEGIN { nc = split(classes, cls, " ") }
 	function dflt(f, c) {
@@ -348,6 +354,16 @@ diag "$D/stats"
 echo "# cowlab probes:"
 diag "$D/probes"
 
+# The classes cowcheck has no column for: not compared.
+UNKNOWN_COWCHECK= CMP_CLASSES=
+for c in $CLASSES; do
+	if head -n1 $W/cowcheck.out | tr ' ' '\n' | grep -qx "$c"; then
+		CMP_CLASSES="$CMP_CLASSES $c"
+	else
+		UNKNOWN_COWCHECK="$UNKNOWN_COWCHECK $c"
+	fi
+done
+
 # The comparison, pid by pid, one test per class.
 compare $W/cowlab.procs $W/cowcheck.out "$lo" "$hi" > $W/compare
 grep '^#' $W/compare
@@ -367,6 +383,11 @@ in_list() {
 }
 dumped=0
 for c in $CLASSES; do
+	if in_list "$c" "$UNKNOWN_COWCHECK"; then
+		ktap_skip "cowcheck has no $c class (its columns: $(head -n1 $W/cowcheck.out)): cowlab's $c has no witness here" \
+			"$c: cowlab and cowcheck agree"
+		continue
+	fi
 	set -- $(awk -v c="$c" '$1 == "class" && $2 == c { print $4, $6, $8 }' $W/compare)
 	compared=${1:-?} differences=${2:-?}
 	grep "^diff $c " $W/compare | sed 's/^diff /# /'
@@ -403,14 +424,14 @@ ktap_check "zero_fill --huge (pid ${hz_pid:-?}): thp_zero equals the kernel's th
 
 # The comparison was not vacuous: every class the workloads can produce
 # on this kernel was seen.  Not unshare (it needs a read-only GUP pin,
-# which no workload takes); thp_zero only where the kernel replaces the
-# huge zero page by a THP (the oracle above); no class either tool does
-# not count here.
+# which no workload takes, or a KSM unmerge from 6.2); thp_zero only where
+# the kernel replaces the huge zero page by a THP (the oracle above); no
+# class either tool does not count here, or cowcheck does not know.
 totals=$(awk '$1 == "class" { printf "%s%s=%s", s, $2, $8; s = " " }' $W/compare)
 echo "# cowcheck's totals over the compared processes: $totals"
 expect=
 for c in $CLASSES; do
-	in_list "$c" "$ABSENT_COWLAB $ABSENT_COWCHECK unshare" && continue
+	in_list "$c" "$ABSENT_COWLAB $ABSENT_COWCHECK $UNKNOWN_COWCHECK unshare" && continue
 	[ "$c" = thp_zero ] && [ "${hz_alloc:-0}" = 0 ] && continue
 	expect="$expect $c"
 done

@@ -11,8 +11,12 @@
  *       (page_add_new_anon_rmap() up to 6.1, folio_add_new_anon_rmap()
  *       from 6.12): in a PTE window, the old page was replaced by a copy,
  *       or by a zeroed page if the faulting PTE mapped the zero page (its
- *       pfn is zero_pfn, zero_page_pfn in 7.x); in a PMD window (7.x), a
- *       new THP replaced the huge zero page (its pfn is huge_zero_pfn);
+ *       pfn is zero_pfn, zero_page_pfn in 7.x); the old page was a KSM
+ *       page if vmf->page is no tail page and its mapping has both low
+ *       bits set (the KSM tag; read then, while the copy holds a
+ *       reference to it); in a PMD
+ *       window (7.x), a new THP replaced the huge zero page (its pfn is
+ *       huge_zero_pfn);
  *   ptep_set_access_flags(..., dirty=1) at the faulting address:
  *       the PTE was made writable in place;
  *   pmdp_set_access_flags(..., dirty=1) at the faulting huge address:
@@ -22,7 +26,13 @@
  *
  * The inner functions have other callers (first touch, fork, reclaim,
  * spurious faults); they only count for the task that has the matching
- * window open, same mm and address.  A task may sleep in a fault and
+ * window open, same mm and address.  One exception: a new anon page
+ * mapped in a private file VMA (one with a file and vm_ops: not
+ * anonymous memory, not a private /dev/zero) outside any window is
+ * do_cow_fault()'s copy of a page-cache page, a private file page
+ * written before it was mapped (file_copy).  (The other callers that
+ * could do that, uprobes replacing a text page and fork copying a
+ * DMA-pinned page, do not happen in the tests.)  A task may sleep in a fault and
  * move to another CPU, so windows are keyed by task id.  At the fault's
  * end the outcome is classified and counted for the process that owned
  * the faulting mm when the fault began (mm->owner->tgid).  A fault end
@@ -79,9 +89,15 @@ enum cowcheck_fault_kind {
 #define F_MKWRITE	BIT(3)	/* entry made dirty/writable in place */
 #define F_SPLIT		BIT(4)	/* the huge PMD was split */
 #define F_NO_OWNER	BIT(5)	/* the mm had no owner, and was not current's */
+#define F_OLD_KSM	BIT(6)	/* the page copied was a KSM page */
+
+/* page->mapping's low bits: anon, and anon + movable for a KSM page. */
+#define MAPPING_FLAGS		3UL
+#define MAPPING_KSM		3UL
 
 struct cowcheck_fault {
 	struct mm_struct *mm;
+	struct vm_fault *vmf;	/* PTE windows: the fault's, for vmf->page */
 	__u64 addr;		/* page-aligned (PTE) or PMD-aligned (PMD) */
 	__u32 kind;
 	__u32 flags;
@@ -212,8 +228,10 @@ static __always_inline __u32 classify(const struct cowcheck_fault *f)
 		if (f->flags & F_NEW_ANON) {
 			if (unshare)
 				return COWCHECK_EV_UNSHARE;
-			return (f->flags & F_OLD_ZERO) ? COWCHECK_EV_COW_ZERO :
-							 COWCHECK_EV_COW_COPY;
+			if (f->flags & F_OLD_ZERO)
+				return COWCHECK_EV_COW_ZERO;
+			return (f->flags & F_OLD_KSM) ? COWCHECK_EV_COW_KSM :
+							COWCHECK_EV_COW_COPY;
 		}
 		if ((f->flags & F_MKWRITE) && !unshare)
 			return COWCHECK_EV_WP_REUSE;
@@ -275,10 +293,12 @@ static __always_inline void window_open(struct cowcheck_fault *f)
 
 /*
  * An inner function ran for @vma and @addr: note it in current's window,
- * if that is of @kind (0: of either kind).
+ * if that is of @kind (0: of either kind).  Returns the window, or NULL
+ * if current has none that matches.
  */
-static __always_inline void window_mark(__u32 kind, struct vm_area_struct *vma,
-					unsigned long addr, __u32 flag)
+static __always_inline struct cowcheck_fault *
+window_mark(__u32 kind, struct vm_area_struct *vma, unsigned long addr,
+	    __u32 flag)
 {
 	__u32 tid = current_tid();
 	struct cowcheck_fault *f;
@@ -286,13 +306,59 @@ static __always_inline void window_mark(__u32 kind, struct vm_area_struct *vma,
 
 	f = bpf_map_lookup_elem(&inflight, &tid);
 	if (!f || (kind && f->kind != kind))
-		return;
+		return NULL;
 	mask = f->kind == COWCHECK_WIN_PMD ? PMD_MASK : PAGE_MASK;
 	if (f->addr != (addr & mask))
-		return;
+		return NULL;
 	if (f->mm != BPF_CORE_READ(vma, vm_mm))
-		return;
+		return NULL;
 	f->flags |= flag;
+	return f;
+}
+
+/*
+ * Is @page a tail page of a large folio?  Its first word (compound_head,
+ * compound_info in 7.x; lru.next in every kernel's struct) has bit 0 set
+ * then, and its mapping is not the folio's: a KSM page is never one.
+ */
+static __always_inline bool page_is_tail(struct page *page)
+{
+	return (unsigned long)BPF_CORE_READ(page, lru.next) & 1;
+}
+
+/*
+ * A new anon page mapped at @addr of @vma: in a window, the fault's copy
+ * (of a KSM page?); outside one, in a private file VMA, do_cow_fault()'s.
+ */
+static __always_inline void new_anon(struct vm_area_struct *vma,
+				     unsigned long addr)
+{
+	struct cowcheck_fault *f = window_mark(0, vma, addr, F_NEW_ANON);
+	struct cowcheck_fault fc = {};
+	struct vm_fault *vmf;
+	struct page *old;
+	unsigned long mapping;
+
+	if (f) {
+		/* A plain copy: f is not a CO-RE type, vmf is. */
+		vmf = f->vmf;
+		if (f->kind != COWCHECK_WIN_PTE || !vmf)
+			return;
+		old = BPF_CORE_READ(vmf, page);
+		if (!old || page_is_tail(old))
+			return;
+		mapping = (unsigned long)BPF_CORE_READ(old, mapping);
+		if ((mapping & MAPPING_FLAGS) == MAPPING_KSM)
+			f->flags |= F_OLD_KSM;
+		return;
+	}
+	if (!BPF_CORE_READ(vma, vm_file) || !BPF_CORE_READ(vma, vm_ops) ||
+	    (BPF_CORE_READ(vma, vm_flags) & (VM_SHARED | VM_MAYSHARE)))
+		return;
+	fc.mm = BPF_CORE_READ(vma, vm_mm);
+	if (mm_owner_tgid(fc.mm, &fc.tgid))
+		fc.flags |= F_NO_OWNER;
+	count_event(&fc, COWCHECK_EV_FILE_COPY);
 }
 
 /* do_wp_page(vmf): a 4 KiB write-protect fault begins. */
@@ -308,6 +374,7 @@ static __always_inline void wp_open(struct vm_fault *vmf)
 	}
 	f.kind = COWCHECK_WIN_PTE;
 	f.mm = BPF_CORE_READ(vma, vm_mm);
+	f.vmf = vmf;
 	f.addr = BPF_CORE_READ(vmf, address) & PAGE_MASK;
 	if (fault_is_unshare(vmf))
 		f.flags |= F_UNSHARE;
@@ -409,13 +476,11 @@ int BPF_KPROBE(huge_wp_enter_kp, struct vm_fault *vmf, __u64 orig_pmd_arg)
 EXIT2(huge_wp_exit, "do_huge_pmd_wp_page")
 
 /* 6.12 on: folio_add_new_anon_rmap(folio, vma, address, flags) */
-PROG2(folio_new_anon, "folio_add_new_anon_rmap",
-	window_mark(0, vma, address, F_NEW_ANON),
+PROG2(folio_new_anon, "folio_add_new_anon_rmap", new_anon(vma, address),
 	struct folio *folio, struct vm_area_struct *vma, unsigned long address)
 
 /* Up to 6.1: page_add_new_anon_rmap(page, vma, address[, compound]) */
-PROG2(page_new_anon, "page_add_new_anon_rmap",
-	window_mark(0, vma, address, F_NEW_ANON),
+PROG2(page_new_anon, "page_add_new_anon_rmap", new_anon(vma, address),
 	struct page *page, struct vm_area_struct *vma, unsigned long address)
 
 PROG2(pte_dirtied, "ptep_set_access_flags", pte_access(vma, address, dirty),

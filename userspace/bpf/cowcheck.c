@@ -52,6 +52,8 @@ static const char *const event_names[] = {
 	[COWCHECK_EV_THP_REUSE] = "thp_reuse",
 	[COWCHECK_EV_THP_SPLIT] = "thp_split",
 	[COWCHECK_EV_THP_ZERO] = "thp_zero",
+	[COWCHECK_EV_FILE_COPY] = "file_copy",
+	[COWCHECK_EV_COW_KSM] = "cow_ksm",
 };
 
 static_assert(ARRAY_SIZE(event_names) == COWCHECK_NR_EVENTS,
@@ -75,6 +77,7 @@ static const char usage[] =
 "line per process in the format of /sys/kernel/debug/cowlab/procs:\n"
 "\n"
 "  pid cow_copy cow_zero wp_reuse unshare thp_reuse thp_split thp_zero\n"
+"      file_copy cow_ksm\n"
 "\n"
 "Only processes with at least one event are listed.  Events are counted\n"
 "for the process owning the faulting mm (mm->owner), like cowlab.  A class\n"

@@ -17,6 +17,8 @@ enum cowcheck_event {
 	COWCHECK_EV_THP_REUSE,	/* write-protected huge PMD made writable */
 	COWCHECK_EV_THP_SPLIT,	/* write fault split a shared anon THP's PMD */
 	COWCHECK_EV_THP_ZERO,	/* a new THP replaced the huge zero page */
+	COWCHECK_EV_FILE_COPY,	/* a private file page copied, first written */
+	COWCHECK_EV_COW_KSM,	/* a KSM page copied for a write */
 	COWCHECK_NR_EVENTS,
 	COWCHECK_EV_NONE = COWCHECK_NR_EVENTS,
 };
