@@ -56,7 +56,7 @@ userspace: $(GUEST_TESTS)
 
 # The guest programs share userspace/lib (tables, taskstats).
 USER_LIB := $(wildcard userspace/lib/*.c)
-$(BIN)/%: tests/guest/%.c $(USER_LIB) $(wildcard userspace/lib/*.h)
+$(BIN)/%: tests/guest/%.c $(USER_LIB) $(wildcard userspace/lib/*.h) $(wildcard tests/guest/*.h)
 	@mkdir -p $(BIN)
 	$(CC) $(USER_CFLAGS) -Iuserspace/lib -o $@ $< $(USER_LIB) $(USER_LDFLAGS)
 

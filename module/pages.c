@@ -732,8 +732,9 @@ struct cowlab_pageset *cowlab_pageset_create(unsigned long max_pages,
 
 	if (!ps)
 		return ERR_PTR(-ENOMEM);
+	/* Half by default, and at least one block while there is any. */
 	if (!user_pages)
-		user_pages = max_pages / 2;
+		user_pages = max(max_pages / 2, min(max_pages, 1UL));
 	ps->blocks_max = DIV_ROUND_UP(max_pages, COWLAB_BLOCK_PAGES);
 	ps->user_blocks_max = DIV_ROUND_UP(min(user_pages, max_pages),
 					   COWLAB_BLOCK_PAGES);
