@@ -250,6 +250,8 @@ static unsigned int wanted_probes(struct want_probe *w)
 
 	w[n++] = (struct want_probe){ "ptep_clear_flush", "kprobe", true,
 				      "copies" };
+	w[n++] = (struct want_probe){ "finish_fault", "kretprobe", true,
+				      "file_copy" };
 	w[n++] = (struct want_probe){ "ptep_set_access_flags", "kprobe", true,
 				      "reuses" };
 	/* Only where unshare can happen at all. */
