@@ -13,8 +13,10 @@
 # The kernel's own witness, where it has one (5.19+): delay accounting's
 # wpcopy_count (tests/guest/wpcopy), turned on before any demo starts.  For
 # a single-threaded process writing anonymous memory, its growth between
-# two checkpoints must equal the growth of cow_copy + cow_zero + unshare in
-# `procs` (the whole process: stack and libc data too), exactly.  It is
+# two checkpoints must equal the growth of cow_copy + cow_zero + unshare
+# (+ cow_ksm) in `procs` (the whole process: stack and libc data too),
+# exactly: file_copy (a private file page written first, as a process's
+# .data is) is no wp_page_copy().  It is
 # per task, so a process whose threads write (the threads_fork parent) is
 # left out.  On 5.10 there is no wpcopy_count: the ok lines say so.
 #
@@ -178,9 +180,12 @@ END {
 			if (pr[pk[2]] - was != thpwant[kk])
 				bad("pid " pk[1] ": procs " pk[2] "=+" thpwant[kk] " expected, cowlab +" pr[pk[2]] - was " (" was " -> " pr[pk[2]] ")")
 		}
-		# unshare is null where the kernel has none (5.10)
+		# unshare is null where the kernel has none (5.10); the copy
+		# of a KSM page is a wp_page_copy() too (cow_ksm, null in a
+		# reader or module before it); file_copy is not one
 		copies[pr["pid"]] = pr["cow_copy"] + pr["cow_zero"] + \
-			(pr["unshare"] == "null" ? 0 : pr["unshare"])
+			(pr["unshare"] == "null" ? 0 : pr["unshare"]) + \
+			(pr["cow_ksm"] == "null" ? 0 : pr["cow_ksm"])
 		checked++
 		if (pr["state"] != "live")
 			bad("pid " pr["pid"] ": procs shows it " pr["state"])
@@ -222,7 +227,7 @@ END {
 			dw = w[2] - prev[p " - wpcopy"]
 			dc = copies[p] - prev[p " - copies"]
 			if (dw != dc)
-				bad("pid " p ": wpcopy_count +" dw ", procs cow_copy + cow_zero + unshare +" dc " (" prev[p " - copies"] " -> " copies[p] ")")
+				bad("pid " p ": wpcopy_count +" dw ", procs cow_copy + cow_zero + unshare + cow_ksm +" dc " (" prev[p " - copies"] " -> " copies[p] ")")
 		}
 		prev[p " - wpcopy"] = w[2]
 		prev[p " - copies"] = copies[p] + 0

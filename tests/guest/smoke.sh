@@ -11,7 +11,10 @@
 #   scripts/vm.sh -k 7.x /guest/smoke.sh
 . /guest/ktap.sh
 D=/sys/kernel/debug/cowlab
-COUNTS="cow_copy cow_zero wp_reuse unshare thp_reuse thp_split thp_zero"
+COUNTS="cow_copy cow_zero wp_reuse unshare thp_reuse thp_split thp_zero file_copy cow_ksm huge_copy huge_reuse"
+# Counted here, before test 6's reset: after it no process of ours forks.
+set -- $COUNTS
+ncounts=$#
 rc=0
 
 ktap_plan 8
@@ -25,13 +28,13 @@ fi
 # 1. The files, and modes that match what each one is for: read only,
 # write only (control), or a pid written then read (vmas, pages).
 modes=$(cd $D && stat -c '%n %a %u' * | sort | tr '\n' ' ')
-want="classes 400 0 control 200 0 pages 600 0 probes 400 0 procs 400 0 stats 400 0 vmas 600 0 "
+want="classes 400 0 control 200 0 pages 600 0 probes 400 0 procs 400 0 stats 400 0 users 400 0 vmas 600 0 "
 if [ "$modes" = "$want" ]; then
-	ktap_ok "the 7 files of docs/debugfs.md, root's, modes 400, 200 (control), 600 (vmas, pages)"
+	ktap_ok "the 8 files of docs/debugfs.md, root's, modes 400, 200 (control), 600 (vmas, pages)"
 else
 	echo "# got:  $modes"
 	echo "# want: $want"
-	ktap_not_ok "the 7 files of docs/debugfs.md, root's, modes 400, 200 (control), 600 (vmas, pages)"
+	ktap_not_ok "the 8 files of docs/debugfs.md, root's, modes 400, 200 (control), 600 (vmas, pages)"
 fi
 
 # The kernel's version, for the two facts below that docs/debugfs.md
@@ -44,7 +47,7 @@ atleast() { [ "$major" -gt "$1" ] || { [ "$major" = "$1" ] && [ "$minor" -ge "$2
 # registered: status ok, error 0.  __get_user_pages serves unshare (5.19),
 # break_ksm is there from 6.2, and 7.x has __zap_vma_range where the
 # others have unmap_page_range.
-want="do_huge_pmd_wp_page pmdp_huge_clear_flush pmdp_set_access_flags ptep_clear_flush ptep_set_access_flags"
+want="do_huge_pmd_wp_page finish_fault pmdp_huge_clear_flush pmdp_set_access_flags ptep_clear_flush ptep_set_access_flags"
 atleast 5 19 && want="$want __get_user_pages"
 atleast 6 2 && want="$want break_ksm"
 if atleast 7 0; then want="$want __zap_vma_range"; else want="$want unmap_page_range"; fi
@@ -75,7 +78,11 @@ wp_reuse counted -
 $unshare
 thp_reuse counted -
 thp_split counted -
-thp_zero counted -"
+thp_zero counted -
+file_copy counted -
+cow_ksm counted -
+huge_copy counted -
+huge_reuse counted -"
 got=$(cut -d' ' -f1-3 $D/classes | sed 's/^unshare absent .*/unshare absent/')
 if [ "$got" = "$want" ]; then
 	ktap_ok "classes: all counted$(atleast 5 19 || echo ', unshare absent (kernel before 5.19)')"
@@ -145,21 +152,23 @@ fi
 echo "# before reset: $(grep "^$other " $D/procs)"
 echo reset >$D/control
 bad=0 rows=0
-while read -r pid ppid state comm c1 c2 c3 c4 c5 c6 c7 rest; do
+while read -r pid ppid state comm counts; do
 	[ "$pid" = pid ] && continue
 	[ "$pid" = $$ ] && continue
 	rows=$((rows + 1))
-	for c in $c1 $c2 $c3 $c4 $c5 $c6 $c7; do
+	n=0
+	for c in $counts; do
+		n=$((n + 1))
 		[ "$c" = 0 ] || [ "$c" = - ] || bad=$((bad + 1))
 	done
 	[ "$state" = live ] || bad=$((bad + 1))
-	[ -z "$rest" ] || bad=$((bad + 1))
+	[ $n = "$ncounts" ] || bad=$((bad + 1))
 done <$D/procs
 after=$(grep "^$other " $D/procs)
 kill $other
 wait $other 2>/dev/null
 if [ $bad = 0 ] && ! grep -q "^$child " $D/procs &&
-   echo "$after" | grep -qE "^$other $$ live $ocomm( (0|-)){7}\$"; then
+   echo "$after" | grep -qE "^$other $$ live $ocomm( (0|-)){$ncounts}\$"; then
 	ktap_ok "reset: the $rows other rows live and all 0 (\"$after\"), $child forgotten"
 else
 	grep -v "^$$ " $D/procs | sed 's/^/# /'
