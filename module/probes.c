@@ -161,6 +161,7 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 	pte_t *ptep = (pte_t *)cowlab_arg(regs, 2);
 	unsigned int flags = COWLAB_F_COPIED;
 	unsigned long ip = cowlab_return_address(regs);
+	pte_t old;
 
 	if (!cowlab_site_has(&cowlab_copy_site, ip)) {
 		/* hugetlb_wp() committing a copy (huge_ptep_clear_flush()). */
@@ -173,10 +174,10 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 	if (atomic_read(&cowlab_unshare_windows) &&
 	    cowlab_inflight_mine(COWLAB_FAULT_UNSHARE))
 		flags |= COWLAB_F_UNSHARE;
-	if (cowlab_pte_is_zero(ptep_get(ptep)))
+	old = ptep_get(ptep);
+	if (cowlab_pte_is_zero(old))
 		flags |= COWLAB_F_ZERO;
-	else if (cowlab_vma_mergeable(vma) &&
-		 cowlab_pte_maps_ksm(ptep_get(ptep)))
+	else if (cowlab_vma_mergeable(vma) && cowlab_pte_maps_ksm(old))
 		flags |= COWLAB_F_KSM;
 	cowlab_stats_count(cowlab_probe_stats, vma->vm_mm, address & PAGE_MASK,
 			   cowlab_classify(COWLAB_FAULT_PTE, flags));
