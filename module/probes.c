@@ -11,7 +11,7 @@
  *                       the return address, which must lie in the function
  *                       that holds wp_page_copy()'s body: wp_page_copy()
  *                       itself on 6.1, do_wp_page() on 6.12, where it is
- *                       inlined (cowlab_copy_site_init()).
+ *                       inlined (cowlab_sites_init()).
  *   ptep_set_access_flags()
  *                       called by wp_page_reuse() (dirty = 1), told apart
  *                       the same way: the page is made writable in place
@@ -540,17 +540,6 @@ static int cowlab_probe_register(struct cowlab_probe *p)
 	return err;
 }
 
-static void cowlab_probe_unregister(struct cowlab_probe *p)
-{
-	if (p->error)
-		return;
-	if (cowlab_probe_is_ret(p))
-		unregister_kretprobe(&p->rp);
-	else
-		unregister_kprobe(&p->kp);
-	p->error = -ENOENT;
-}
-
 static unsigned long cowlab_probe_nmissed(const struct cowlab_probe *p)
 {
 	if (p->error)
@@ -576,72 +565,102 @@ void cowlab_probes_show(struct seq_file *m)
 	}
 }
 
-/* The text of function @name, by its symbol: 0, or -ENOENT. */
-static int cowlab_symbol_range(const char *name, char *buf,
-			       unsigned long *start, unsigned long *len)
+/* Every site: the hugetlb one, and those of the probes. */
+static struct cowlab_site *const cowlab_sites[] = {
+	&cowlab_copy_site, &cowlab_reuse_site, &cowlab_huge_zero_site,
+	&cowlab_hugetlb_site,
+};
+
+/* Where a resolved name's function lies, by its kprobe's address. */
+static bool cowlab_symbol_range(const struct kprobe *kp, char *buf,
+				unsigned long *start, unsigned long *len)
 {
-	struct kprobe kp = {
-		.symbol_name = name,
-		.flags = KPROBE_FLAG_DISABLED,
-	};
-	unsigned long addr, off, size;
+	unsigned long addr = (unsigned long)kp->addr, off, size;
 	char *plus;
 
-	/* Registered disabled, a kprobe resolves a name and patches nothing. */
-	if (register_kprobe(&kp))
-		return -ENOENT;
-	addr = (unsigned long)kp.addr;
-	unregister_kprobe(&kp);
 	sprint_symbol(buf, addr);
 	plus = strchr(buf, '+');
 	if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2 ||
 	    off > addr || !size)
-		return -ENOENT;
+		return false;
 	*start = addr - off;
 	*len = size;
-	return 0;
+	return true;
 }
 
 /*
- * Find where @site's inner function lies: in itself if the compiler kept
- * it out of line, in the one it is inlined in (6.12 inlines wp_page_copy()
- * in do_wp_page()), or both (inlined at some calls only), each with its
- * .cold part.  Every range found counts.
+ * Find where each site's inner function lies: in itself if the compiler
+ * kept it out of line, in the one it is inlined in (6.12 inlines
+ * wp_page_copy() in do_wp_page()), or both (inlined at some calls only),
+ * each with its .cold part.  Every range found counts.
+ *
+ * A kprobe registered disabled resolves a name and patches nothing, but
+ * each unregistration waits for an RCU grace period (tens of ms under
+ * TCG): all names are resolved at once and their kprobes dropped in one
+ * batch.
  */
-static int cowlab_site_init(struct cowlab_site *site)
+static int cowlab_sites_init(void)
 {
-	unsigned int i, n = 0;
-	char *buf, *cold;
+	const unsigned int per_site = COWLAB_SITE_RANGES;
+	const unsigned int n = ARRAY_SIZE(cowlab_sites) * per_site;
+	struct kprobe *kps, **live;
+	unsigned int i, j, nlive = 0;
+	char (*cold)[KSYM_NAME_LEN];
+	char *buf;
+	int err = -ENOMEM;
 
+	kps = kcalloc(n, sizeof(*kps), GFP_KERNEL);
+	live = kcalloc(n, sizeof(*live), GFP_KERNEL);
+	cold = kcalloc(n, sizeof(*cold), GFP_KERNEL);
 	buf = kmalloc(KSYM_SYMBOL_LEN, GFP_KERNEL);
-	cold = kmalloc(KSYM_NAME_LEN, GFP_KERNEL);
-	if (!buf || !cold) {
-		kfree(buf);
-		kfree(cold);
-		return -ENOMEM;
-	}
-	memset(site->ranges, 0, sizeof(site->ranges));
-	for (i = 0; i < COWLAB_SITE_NAMES; i++) {
-		const char *name = site->names[i];
+	if (!kps || !live || !cold || !buf)
+		goto out;
+	/* kps[site * per_site + 2 * name] and its .cold part after it. */
+	for (i = 0; i < n; i++) {
+		const char *name = cowlab_sites[i / per_site]->names[i % per_site / 2];
 
-		if (cowlab_symbol_range(name, buf, &site->ranges[n].start,
-					&site->ranges[n].len))
+		if (!name)
 			continue;
-		pr_info("%s() looked for in %s (%lu bytes)\n", site->names[0],
-			name, site->ranges[n].len);
-		n++;
-		snprintf(cold, KSYM_NAME_LEN, "%s.cold", name);
-		if (!cowlab_symbol_range(cold, buf, &site->ranges[n].start,
-					 &site->ranges[n].len))
-			n++;
+		if (i % 2) {
+			snprintf(cold[i], KSYM_NAME_LEN, "%s.cold", name);
+			name = cold[i];
+		}
+		kps[i].symbol_name = name;
+		kps[i].flags = KPROBE_FLAG_DISABLED;
+		if (!register_kprobe(&kps[i]))
+			live[nlive++] = &kps[i];
+		else
+			kps[i].addr = NULL;
 	}
+	for (i = 0; i < ARRAY_SIZE(cowlab_sites); i++) {
+		struct cowlab_site *site = cowlab_sites[i];
+		unsigned int nr = 0;
+
+		memset(site->ranges, 0, sizeof(site->ranges));
+		for (j = 0; j < per_site; j++) {
+			const struct kprobe *kp = &kps[i * per_site + j];
+
+			if (!kp->addr ||
+			    !cowlab_symbol_range(kp, buf, &site->ranges[nr].start,
+						 &site->ranges[nr].len))
+				continue;
+			if (!(j % 2))
+				pr_info("%s() looked for in %s (%lu bytes)\n",
+					site->names[0], kp->symbol_name,
+					site->ranges[nr].len);
+			nr++;
+		}
+		site->nranges = nr;
+	}
+	if (nlive)
+		unregister_kprobes(live, nlive);
+	err = 0;
+out:
 	kfree(buf);
 	kfree(cold);
-	site->nranges = n;
-	if (n)
-		return 0;
-	pr_err("none of %s, %s found\n", site->names[0], site->names[1]);
-	return -ENOENT;
+	kfree(live);
+	kfree(kps);
+	return err;
 }
 
 /*
@@ -652,19 +671,26 @@ static int cowlab_site_init(struct cowlab_site *site)
 int cowlab_probes_init(struct cowlab_stats *s)
 {
 	unsigned int i, ev, available = 0;
+	int err;
 
 	cowlab_probe_stats = s;
 
+	err = cowlab_sites_init();
+	if (err)
+		return err;
 	/* Only the hugetlb classes need it. */
-	if (cowlab_site_init(&cowlab_hugetlb_site))
+	if (!cowlab_hugetlb_site.nranges)
 		pr_info("no hugetlb COW function: huge_copy and huge_reuse absent\n");
 	for (i = 0; i < ARRAY_SIZE(cowlab_probes); i++) {
 		struct cowlab_probe *p = &cowlab_probes[i];
 
 		/* Without its call site, a probe cannot tell its callers apart. */
-		p->error = p->site ? cowlab_site_init(p->site) : 0;
-		if (p->error)
+		p->error = p->site && !p->site->nranges ? -ENOENT : 0;
+		if (p->error) {
+			pr_err("%s not registered: none of %s, %s found\n",
+			       p->symbol, p->site->names[0], p->site->names[1]);
 			continue;
+		}
 		p->error = cowlab_probe_register(p);
 		if (!p->error)
 			pr_info("%s %s registered\n", cowlab_probe_is_ret(p) ?
@@ -700,18 +726,30 @@ int cowlab_probes_init(struct cowlab_stats *s)
 
 /*
  * Inner kprobes go first: once they are gone nothing reads the in-flight
- * records, whose memory belongs to the kretprobe instances.
+ * records, whose memory belongs to the kretprobe instances.  Each batch
+ * waits for one RCU grace period, not one per probe.
  */
 void cowlab_probes_exit(void)
 {
-	unsigned int i;
+	struct kretprobe *rps[ARRAY_SIZE(cowlab_probes)];
+	struct kprobe *kps[ARRAY_SIZE(cowlab_probes)];
+	unsigned int i, nk = 0, nr = 0;
 
-	for (i = 0; i < ARRAY_SIZE(cowlab_probes); i++)
-		if (!cowlab_probe_is_ret(&cowlab_probes[i]))
-			cowlab_probe_unregister(&cowlab_probes[i]);
-	for (i = 0; i < ARRAY_SIZE(cowlab_probes); i++)
-		if (cowlab_probe_is_ret(&cowlab_probes[i]))
-			cowlab_probe_unregister(&cowlab_probes[i]);
+	for (i = 0; i < ARRAY_SIZE(cowlab_probes); i++) {
+		struct cowlab_probe *p = &cowlab_probes[i];
+
+		if (p->error)
+			continue;
+		if (cowlab_probe_is_ret(p))
+			rps[nr++] = &p->rp;
+		else
+			kps[nk++] = &p->kp;
+		p->error = -ENOENT;
+	}
+	if (nk)
+		unregister_kprobes(kps, nk);
+	if (nr)
+		unregister_kretprobes(rps, nr);
 }
 
 #ifdef CONFIG_COWLAB_KUNIT_TEST
