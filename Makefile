@@ -12,7 +12,7 @@ STATIC ?= 0
 BIN := $(BUILD)/bin$(if $(filter 1,$(STATIC)),-static,)
 
 .PHONY: all modules clean install check help setup userspace demo test \
-	test-host test-guest bench lab dkms-test checkpatch
+	test-host test-guest bench load lab dkms-test checkpatch
 
 all: modules
 
@@ -32,6 +32,7 @@ help:
 	@echo "make demo         set up, build, boot the lab VM and show COW happening"
 	@echo "make test         set up, build, run every test on every kernel (COWLAB_KERNELS=\"5.10 6.1 6.12 7.x\")"
 	@echo "make bench        the benchmarks, in the guest"
+	@echo "make load         issue 12's full load run on the debug kernels (1,000 insmod/rmmod cycles, 100,000 fuzz writes; about 1-2 h)"
 	@echo "make lab          interactive lab shell in the guest (LAB_KERNEL=5.10|6.1|6.12|7.x, default 6.1)"
 	@echo "make check        checkpatch and the host-only tests"
 	@echo "make userspace    the demos, the reader and the guest test programs"
@@ -73,6 +74,18 @@ test:
 bench:
 	@scripts/ensure-setup.sh
 	@scripts/bench.sh
+
+# make test runs the load and fuzz suites in short (scripts/test.sh,
+# tests/guest/kunit.sh say how short); this runs them at full size on the
+# debug kernels (KASAN, lockdep, kmemleak), after their KUnit suites.
+load:
+	@scripts/ensure-setup.sh
+	@COWLAB_T_LOAD_CYCLES=$${COWLAB_T_LOAD_CYCLES:-1000} \
+	 COWLAB_T_STRESS_SECS=$${COWLAB_T_STRESS_SECS:-60} \
+	 COWLAB_T_FUZZ_ITERS=$${COWLAB_T_FUZZ_ITERS:-100000} \
+	 COWLAB_T_KUNIT_SUITES="$${COWLAB_T_KUNIT_SUITES:-fuzz load}" \
+	 COWLAB_T_TIMEOUT=$${COWLAB_T_TIMEOUT:-10800} \
+	 scripts/test.sh kunit
 
 lab:
 	@scripts/ensure-setup.sh
