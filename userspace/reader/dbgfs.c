@@ -20,19 +20,25 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "cowlab.h"
+#include "dbgfs.h"
+#include "err.h"
+#include "fmt.h"
+#include "opts.h"
 
 #define DEBUGFS_MAGIC	0x64626720	/* include/uapi/linux/magic.h */
 
-/* Set to keep failures to oneself (optional reads, such as comm in diff). */
-bool dbgfs_quiet;
+/* Failures kept to oneself (optional reads, such as comm in diff). */
+static bool quiet;
+
+/* @dir is not on a debugfs mount: read vmas.PID, pages.PID (see above). */
+static bool fixture;
 
 __printf(1, 2) static void say(const char *fmt, ...)
 {
 	char msg[8192];
 	va_list ap;
 
-	if (dbgfs_quiet)
+	if (quiet)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -129,8 +135,16 @@ int dbgfs_init(void)
 		    dir, COWLAB_DEBUGFS);
 		return EXIT_FAIL;
 	}
-	env.fixture = !on_debugfs(dir);
+	fixture = !on_debugfs(dir);
 	return EXIT_OK;
+}
+
+bool dbgfs_set_quiet(bool on)
+{
+	bool was = quiet;
+
+	quiet = on;
+	return was;
 }
 
 /* Say why @path could not be opened or read (@err: -errno). */
@@ -150,7 +164,7 @@ static void explain_file(const char *path, const char *name, int err)
 		if (!stat(alt, &st))
 			say("%s: no such file: did you mean --debugfs %s/cowlab?",
 			    path, env.debugfs);
-		else if (env.fixture)
+		else if (fixture)
 			say("%s: no such file (is %s a cowlab directory?)",
 			    path, env.debugfs);
 		else if (snprintf(alt, sizeof(alt), "%s", env.debugfs) > 0 &&
@@ -194,7 +208,7 @@ static bool no_user_memory(int pid)
 
 static int pid_gone(int pid)
 {
-	if (!env.fixture && no_user_memory(pid))
+	if (!fixture && no_user_memory(pid))
 		say("process %d has no user memory (a kernel thread, or exiting): nothing to show",
 		    pid);
 	else
@@ -248,7 +262,7 @@ static int dbgfs_read(const char *name, int pid, bool optional, char **text,
 		snprintf(path, sizeof(path), "%s/%s", env.debugfs, name);
 		snprintf(src->path, sizeof(src->path), "%s", path);
 		err = cowlab_read_file(path, text, len);
-	} else if (env.fixture) {
+	} else if (fixture) {
 		snprintf(path, sizeof(path), "%s/%s.%d", env.debugfs, name,
 			 pid);
 		snprintf(src->path, sizeof(src->path), "%s", path);

@@ -7,7 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cowlab.h"
+#include "cmds.h"
+#include "dbgfs.h"
+#include "err.h"
+#include "fmt.h"
+#include "json.h"
+#include "opts.h"
+#include "procs.h"
+#include "ttable.h"
+#include "vmas.h"
 
 /* The side counts shown: pages shared, held alone, got by a COW break. */
 static const enum vma_cnt side_cnts[] = {
@@ -251,9 +259,9 @@ int cmd_diff(int argc, char **argv)
 		diff_json(vs, p, (size_t)n);
 	} else {
 		/* Only for the comm in the labels: no comm, no complaint. */
-		dbgfs_quiet = true;
+		dbgfs_set_quiet(true);
 		have_procs = !procs_load(&ps);
-		dbgfs_quiet = false;
+		dbgfs_set_quiet(false);
 		diff_text(vs, p, (size_t)n, have_procs ? &ps : NULL);
 		if (have_procs)
 			procs_free(&ps);

@@ -5,7 +5,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "cowlab.h"
+#include "fmt.h"
+#include "opts.h"
 
 /*
  * @pages 4 KiB pages as a size of at most 4 characters, like `du -h`:

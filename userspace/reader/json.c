@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "cowlab.h"
+#include "json.h"
 
 void json_init(struct json *j, FILE *f)
 {

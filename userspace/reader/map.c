@@ -20,7 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cowlab.h"
+#include "cmds.h"
+#include "dbgfs.h"
+#include "err.h"
+#include "fmt.h"
+#include "json.h"
+#include "opts.h"
+#include "pages.h"
+#include "procs.h"
+#include "vmas.h"
 
 /* Most notable first. */
 static const enum page_state notable[NR_PG] = {
@@ -462,9 +470,9 @@ int cmd_map(int argc, char **argv)
 		ret = EXIT_OK;
 		goto out;
 	}
-	dbgfs_quiet = true;
+	dbgfs_set_quiet(true);
 	have_procs = !procs_load(&ps);
-	dbgfs_quiet = false;
+	dbgfs_set_quiet(false);
 	for (i = 0; i < nsides; i++)
 		side_label(&s[i], have_procs ? &ps : NULL);
 	if (have_procs)

@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cowlab.h"
+#include "dbgfs.h"
+#include "err.h"
+#include "fmt.h"
+#include "pages.h"
 
 static const char state_chars[NR_PG] = {
 	[PG_NONE] = '.',

@@ -9,7 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cowlab.h"
+#include "cmds.h"
+#include "dbgfs.h"
+#include "err.h"
+#include "fmt.h"
+#include "json.h"
+#include "opts.h"
+#include "ttable.h"
 
 struct probe {
 	const char *symbol, *kind, *status;

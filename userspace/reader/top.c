@@ -5,7 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cowlab.h"
+#include "cmds.h"
+#include "dbgfs.h"
+#include "err.h"
+#include "fmt.h"
+#include "json.h"
+#include "opts.h"
+#include "procs.h"
+#include "procs_show.h"
 
 /* Sleep @ms, a display refresh interval. */
 static void pause_ms(long ms)

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cowlab.h"
+#include "err.h"
+#include "ttable.h"
 
 static void *xrealloc(void *p, size_t n)
 {

@@ -8,7 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cowlab.h"
+#include "cmds.h"
+#include "dbgfs.h"
+#include "err.h"
+#include "fmt.h"
+#include "json.h"
+#include "opts.h"
+#include "ttable.h"
+#include "vmas.h"
 
 /* debugfs column names, which are also the JSON keys. */
 static const char *const cnt_names[NR_VMA_CNTS] = {
