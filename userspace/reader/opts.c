@@ -30,6 +30,7 @@ enum {
 	LONG_HEIGHT,
 	LONG_CELL_PAGES,
 	LONG_MAJORITY,
+	LONG_WIDE,
 };
 
 static const struct option long_opts[] = {
@@ -50,6 +51,7 @@ static const struct option long_opts[] = {
 	{ "height", required_argument, NULL, LONG_HEIGHT },
 	{ "cell-pages", required_argument, NULL, LONG_CELL_PAGES },
 	{ "majority", no_argument, NULL, LONG_MAJORITY },
+	{ "wide", no_argument, NULL, LONG_WIDE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{},
@@ -77,6 +79,7 @@ static const struct {
 	{ LONG_HEIGHT, OPT_HEIGHT, "--height" },
 	{ LONG_CELL_PAGES, OPT_CELL_PAGES, "--cell-pages" },
 	{ LONG_MAJORITY, OPT_MAJORITY, "--majority" },
+	{ LONG_WIDE, OPT_WIDE, "--wide" },
 	{ 'h', OPT_HELP, "--help" },
 	{ 'V', OPT_VERSION, "--version" },
 };
@@ -155,6 +158,8 @@ static int parse_number_opt(int c, const char *arg)
 
 static int parse_opt(int c, const char *arg)
 {
+	struct sort_key key;
+
 	switch (c) {
 	case LONG_DEBUGFS:
 		if (!*arg) {
@@ -170,7 +175,7 @@ static int parse_opt(int c, const char *arg)
 	case LONG_COLOR:
 		return parse_color(arg);
 	case 's':
-		if (sort_key_check(arg))
+		if (sort_key_parse(arg, &key))
 			return -EINVAL;
 		env.sort = arg;
 		break;
@@ -202,6 +207,9 @@ static int parse_opt(int c, const char *arg)
 		break;
 	case LONG_MAJORITY:
 		env.majority = true;
+		break;
+	case LONG_WIDE:
+		env.wide = true;
 		break;
 	default:
 		return parse_number_opt(c, arg);

@@ -30,6 +30,7 @@ struct env {
 	bool reverse;
 	enum tree_mode tree;
 	int pid;			/* procs, top: --pid, 0 for all */
+	bool wide;			/* procs, top: a column per class */
 	const char *vma;		/* diff: --vma */
 	long interval_ms;		/* top */
 	long iterations;		/* top: 0 for until interrupted */
@@ -60,10 +61,12 @@ enum {
 	OPT_MAJORITY = 1 << 15,
 	OPT_HELP = 1 << 16,
 	OPT_VERSION = 1 << 17,
+	OPT_WIDE = 1 << 18,
 };
 
 #define OPTS_ALL_CMDS	(OPT_DEBUGFS | OPT_JSON | OPT_HELP | OPT_VERSION)
-#define OPTS_PROCS	(OPT_SORT | OPT_REVERSE | OPT_TREE | OPT_FLAT | OPT_PID)
+#define OPTS_PROCS	(OPT_SORT | OPT_REVERSE | OPT_TREE | OPT_FLAT | OPT_PID | \
+			 OPT_WIDE)
 
 /*
  * Parse the options of @argv into env, saying what is wrong with each bad

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* procs.c: the procs table of debugfs, read into one entry per process. */
+/*
+ * procs.c: the procs table of debugfs, read into one entry per process,
+ * with the classes it counts: those the reader knows, then those that the
+ * module's classes file lists and the reader does not know.
+ */
 #ifndef COWLAB_READER_PROCS_H
 #define COWLAB_READER_PROCS_H
 
@@ -7,25 +11,48 @@
 #include "common.h"
 #include "table.h"
 
+/* At most this many classes the reader does not know; more are ignored. */
+#define MAX_NEW_CLASSES	32
+
+struct pclass {
+	struct class_info ci;
+	int col;			/* in the procs table; -1: not there */
+	char *own;			/* ci.name and ci.title of a new class */
+};
+
 struct proc {
 	int pid, ppid;
 	const char *state;		/* "live", "exited" */
 	const char *comm;
-	unsigned long long ctr[NR_PROC_CTRS];
-	bool avail[NR_PROC_CTRS];	/* false: "-", not counted here */
+	unsigned long long *ctr;	/* one per class of the table */
+	bool *avail;			/* false: "-", not counted here */
 };
 
 struct procs {
 	struct cowlab_table t;
+	struct pclass *cls;		/* known classes, then new ones */
+	size_t ncls;
 	struct proc *v;
 	size_t n;
+	unsigned long long *ctr;	/* n * ncls */
+	bool *avail;
 };
 
-/* Read procs: EXIT_OK, or EXIT_FAIL after saying why. */
+/* Read procs (and classes): EXIT_OK, or EXIT_FAIL after saying why. */
 int procs_load(struct procs *ps);
 void procs_free(struct procs *ps);
 
 /* The entry for @pid: the live one if the pid was reused; or NULL. */
 const struct proc *procs_find(const struct procs *ps, int pid);
+
+/*
+ * The sum of @p's counts in the classes that OTHER adds up into *@sum;
+ * false if none of them is counted here ("-").
+ */
+bool procs_other(const struct procs *ps, const struct proc *p,
+		 unsigned long long *sum);
+
+/* Index of the class named @name (any case) in ps->cls, or -1. */
+int procs_class(const struct procs *ps, const char *name);
 
 #endif /* COWLAB_READER_PROCS_H */

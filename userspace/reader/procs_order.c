@@ -12,7 +12,8 @@
 #include "opts.h"
 #include "procs_order.h"
 
-static const struct sort_key *cur_key;
+static struct sort_key cur_key;
+static int cur_class;			/* SORT_CLASS: index in cur_procs */
 static const struct procs *cur_procs;
 
 static int cmp_u(unsigned long long a, unsigned long long b)
@@ -20,31 +21,44 @@ static int cmp_u(unsigned long long a, unsigned long long b)
 	return a < b ? -1 : a > b;
 }
 
+/* Counts: largest first; "-" after every number. */
+static int cmp_count(bool a_avail, unsigned long long a, bool b_avail,
+		     unsigned long long b)
+{
+	if (a_avail != b_avail)
+		return a_avail ? -1 : 1;
+	return -cmp_u(a, b);
+}
+
 /* qsort() order of indexes into cur_procs by cur_key, then by pid. */
 static int cmp_idx(const void *pa, const void *pb)
 {
 	const struct proc *a = &cur_procs->v[*(const size_t *)pa];
 	const struct proc *b = &cur_procs->v[*(const size_t *)pb];
+	unsigned long long va, vb;
+	bool oa, ob;
 	int c = 0;
 
-	switch (cur_key->kind) {
-	case KEY_PID:
+	switch (cur_key.kind) {
+	case SORT_PID:
 		break;
-	case KEY_PPID:
+	case SORT_PPID:
 		c = cmp_u(a->ppid, b->ppid);
 		break;
-	case KEY_STATE:
+	case SORT_STATE:
 		c = strcmp(a->state, b->state);
 		break;
-	case KEY_COMM:
+	case SORT_COMM:
 		c = strcmp(a->comm, b->comm);
 		break;
-	case KEY_CTR:
-		/* Largest first; "-" after every number. */
-		if (a->avail[cur_key->ctr] != b->avail[cur_key->ctr])
-			c = a->avail[cur_key->ctr] ? -1 : 1;
-		else
-			c = -cmp_u(a->ctr[cur_key->ctr], b->ctr[cur_key->ctr]);
+	case SORT_OTHER:
+		oa = procs_other(cur_procs, a, &va);
+		ob = procs_other(cur_procs, b, &vb);
+		c = cmp_count(oa, va, ob, vb);
+		break;
+	case SORT_CLASS:
+		c = cmp_count(a->avail[cur_class], a->ctr[cur_class],
+			      b->avail[cur_class], b->ctr[cur_class]);
 		break;
 	}
 	if (!c)
@@ -135,7 +149,16 @@ int procs_order(const struct procs *ps, bool tree, struct order *o)
 
 	for (i = 0; i < n; i++)
 		sorted[i] = i;
-	cur_key = sort_key_find(env.sort ? env.sort : "pid");
+	/* opts.c checked the key; a new class's name must be in @ps. */
+	sort_key_parse(env.sort ? env.sort : "pid", &cur_key);
+	cur_class = cur_key.kind == SORT_CLASS ?
+		    procs_class(ps, cur_key.class) : 0;
+	if (cur_class < 0) {
+		cl_err("cannot sort by '%s': this module has no such class (cowlab status lists its classes)",
+		       env.sort);
+		err = -EINVAL;
+		goto out;
+	}
 	cur_procs = ps;
 	qsort(sorted, n, sizeof(*sorted), cmp_idx);
 	find_parents(ps, kids, parent);

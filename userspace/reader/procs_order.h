@@ -14,7 +14,10 @@ struct order {
 	size_t n;
 };
 
-/* 0, or -ENOMEM after saying so. */
+/*
+ * 0; -EINVAL (a usage error: --sort names a class @ps does not have) or
+ * -ENOMEM, after saying so.
+ */
 int procs_order(const struct procs *ps, bool tree, struct order *o);
 void order_free(struct order *o);
 

@@ -105,9 +105,12 @@ int cmd_top(int argc, char **argv)
 			putchar('\n');
 		} else if (tty) {
 			fmt_term(stdout, &cols, &rows);
-			/* Home, clear; title, header, rows, "more" line. */
+			/*
+			 * Home, clear; title, labels, header, rows, "more"
+			 * line, OTHER's note (two lines at most).
+			 */
 			fputs("\033[H\033[2J", stdout);
-			ret = frame(&ps, cols, rows > 4 ? rows - 4 : 1);
+			ret = frame(&ps, cols, rows > 7 ? rows - 7 : 1);
 		} else {
 			if (it > 1)
 				putchar('\n');
