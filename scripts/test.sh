@@ -156,12 +156,14 @@ guest_suite() {
 		esac
 		cmd=("/guest/$t.sh")
 		[[ $t == *+* ]] && cmd=(/guest/suites.sh ${t//+/ })
-		# load.sh in short: 10 insmod/rmmod cycles (1.1 s each on
+		# load.sh in short: 50 insmod/rmmod cycles (1.1 s each on
 		# 6.1 on a quiet host, up to 6 s beside other guests) and 10 s
-		# of stress-ng, 35 s to 2.5 min a kernel; its defaults are the
-		# issue's 1,000 cycles and 30 s.
-		COWLAB_T_LOAD_CYCLES=${COWLAB_T_LOAD_CYCLES:-10} \
+		# of stress-ng; its defaults are the 1,000 cycles and
+		# 30 s (make load).  core.sh's lighter cycles (insmod, procs,
+		# rmmod under fork load: a subset of load.sh's) 50, not 200.
+		COWLAB_T_LOAD_CYCLES=${COWLAB_T_LOAD_CYCLES:-50} \
 		COWLAB_T_STRESS_SECS=${COWLAB_T_STRESS_SECS:-10} \
+		COWLAB_T_CYCLES=${COWLAB_T_CYCLES:-50} \
 			"$COWLAB_TOP/scripts/vm.sh" -k "$k" -t 1800 "${extra[@]}" \
 			"${cmd[@]}" || rc=1
 		echo "# guest $k: $t took $((SECONDS - t0)) s"
