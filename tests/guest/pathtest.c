@@ -105,7 +105,7 @@ static bool grew_by(pid_t pid, const struct snap *b, const struct snap *a,
 	bool ok = b->ok && a->ok;
 	int i;
 
-	for (i = 0; ok && i < NR_EV; i++) {
+	for (i = 0; b->ok && a->ok && i < NR_EV; i++) {
 		long long d;
 
 		if (b->c.absent[i] || a->c.absent[i]) {
@@ -124,7 +124,7 @@ static bool grew_by(pid_t pid, const struct snap *b, const struct snap *a,
 			ok = false;
 		}
 	}
-	if (ok && have_wpcopy && a->wp - b->wp != (unsigned long long)want_wp) {
+	if (b->ok && a->ok && have_wpcopy && a->wp - b->wp != (unsigned long long)want_wp) {
 		ktap_diag("pid %d: wpcopy_count +%llu, want +%lld", pid,
 			  a->wp - b->wp, want_wp);
 		ok = false;
@@ -632,7 +632,7 @@ static void test_shared_write(const char *dir, const char *fs)
 		goto stop;
 	ok = clear_soft_dirty(pid);
 	/* Its own pages are write-protected too: fault them back now. */
-	worker_warm(&fc.w);
+	worker_rewarm(&fc.w);
 	ktap_diag("%s: pid %d writes %lu pages of a shared mapping of %s at %#lx, then reads %lu others and writes them with write-notify on",
 		  fs, pid, kpages, file_path, fc.addr, kpages);
 	take(pid, fc.addr, &b);
@@ -859,11 +859,14 @@ static void test_ksm(bool unmerge)
 	ok = ksm_merged_worker(&w, &addr, sb);
 	if (!ok)
 		goto stop;
-	/* Its own pages are write-protected too: warm them again below. */
-	if (unmerge)
+	/* Its own pages are write-protected too: warm them again. */
+	if (unmerge) {
 		ok = clear_soft_dirty(w.pid) &&
 		     page_states(w.pid, addr, 0, 1, mpages, sb);
-	worker_warm(&w);
+		worker_rewarm(&w);
+	} else {
+		worker_warm(&w);
+	}
 	if (ok && pages_merged(sb, mpages) != mpages) {
 		ktap_diag("before: %lu of %lu pages merged",
 			  pages_merged(sb, mpages), mpages);

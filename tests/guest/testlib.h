@@ -237,6 +237,7 @@ enum worker_op {
 	OP_VMREAD,	/* count pages at addr of pid into ours from first */
 	OP_MAPFILE,	/* arg: pages of file fd from offset 0; flags: W_SHARED? */
 	OP_MADVISE,	/* madvise(advice) pages [first, first + count) */
+	OP_STACK,	/* write every page of the stack prefault_stack() made */
 };
 
 #define W_SHARED	1
@@ -334,6 +335,9 @@ static inline long worker_do(struct worker *self, struct worker *child,
 
 	switch (c->op) {
 	case OP_NOP:
+		return 0;
+	case OP_STACK:
+		prefault_stack();
 		return 0;
 	case OP_MAP:
 		return worker_map(c, addr);
@@ -475,6 +479,19 @@ static inline void worker_warm(struct worker *w)
 	worker_cmd(w, CMD(.op = OP_WRITE, .count = 0), NULL);
 	worker_cmd(w, CMD(.op = OP_READ, .count = 0), NULL);
 	worker_cmd(w, CMD(.op = OP_NOP), NULL);
+}
+
+/*
+ * After clear_refs write-protected all of @w's pages: write its whole
+ * stack again, not only what one round trip uses.  The stack's start is
+ * randomised within a page, so a call a little deeper than those (the
+ * madvise() wrapper) would otherwise now and then write to a page still
+ * write-protected: a wp_reuse the test did not ask for.
+ */
+static inline void worker_rewarm(struct worker *w)
+{
+	worker_cmd(w, CMD(.op = OP_STACK), NULL);
+	worker_warm(w);
 }
 
 /* AnonHugePages of the VMA at @addr in /proc/@pid/smaps, in KiB, or -1. */
