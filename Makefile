@@ -35,7 +35,7 @@ help:
 	@echo "make load         issue 12's full load run on the debug kernels (1,000 insmod/rmmod cycles, 100,000 fuzz writes; about 1-2 h)"
 	@echo "make lab          interactive lab shell in the guest (LAB_KERNEL=5.10|6.1|6.12|7.x, default 6.1)"
 	@echo "make check        checkpatch and the host-only tests"
-	@echo "make userspace    the demos, the reader and the guest test programs"
+	@echo "make userspace    the demos, the reader, the lab's labwait and the guest test programs"
 
 setup:
 	@scripts/setup.sh
@@ -50,6 +50,7 @@ userspace: $(GUEST_TESTS)
 	@mkdir -p $(BIN)
 	@if [ -f userspace/demos/Makefile ]; then \
 		$(MAKE) -s -C userspace/demos OUT=$(BIN) STATIC=$(STATIC); fi
+	@$(MAKE) -s -C userspace/lab OUT=$(BIN) STATIC=$(STATIC)
 	@if [ -f userspace/reader/Makefile ]; then \
 		$(MAKE) -s -C userspace/reader OUT=$(BIN) STATIC=$(STATIC); fi
 	@if [ -f userspace/bpf/Makefile ]; then \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: boot the lab VM, load cowlab, run the course's demos as the
-# lab shell would (tests/guest/demo.sh), show what cowlab saw, unload.
+# lab shell would (userspace/lab/demo.sh), show what cowlab saw, unload.
 # Kernel: DEMO_KERNEL, else LAB_KERNEL (the one `make lab` boots), else
 # 6.1; any of 5.10, 6.1, 6.12, 7.x or an installed release.
 set -euo pipefail

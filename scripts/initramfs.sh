@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build the guest's base initramfs for one kernel release and print its path:
 # busybox-static, cowlab.ko built for that release, the static userspace
-# programs, the guest tests and stress-ng.  The per-run command is appended
-# by vm.sh.
+# programs, the guest tests, the lab shell and stress-ng.  The per-run
+# command is appended by vm.sh.
 #
 # Usage: scripts/initramfs.sh RELEASE
 set -euo pipefail
@@ -26,6 +26,9 @@ cp "$busybox" "$root/bin/busybox"
 cp "$ko" "$root/cowlab.ko"
 cp -r "$COWLAB_BUILD"/bin-static/. "$root/usr/bin/"
 cp -r "$COWLAB_TOP"/tests/guest/*.sh "$root/guest/"
+# The lab shell (product, not a test) is /guest/lab.sh, labcmd.sh and
+# demo.sh too: /init, `make lab` and `make demo` know it there.
+cp "$COWLAB_TOP"/userspace/lab/*.sh "$root/guest/"
 # stress-ng for tests/guest/load.sh, with the shared libraries and the
 # dynamic loader it needs (Debian ships no static build).  Left out, and
 # load.sh says so, if scripts/setup.sh has not installed it yet.

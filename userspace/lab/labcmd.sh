@@ -1,5 +1,5 @@
 #!/bin/sh
-# Run one lab-shell command (tests/guest/lab.sh) without the interactive
+# Run one lab-shell command (userspace/lab/lab.sh) without the interactive
 # shell, e.g. /guest/labcmd.sh cow run; /guest/labcmd.sh show cow-heap.
 # Demos started with `X run` keep running after it returns.  Exit status:
 # the command's.

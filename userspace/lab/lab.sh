@@ -1,6 +1,7 @@
 # shellcheck shell=sh disable=SC3043 # local: busybox ash has it
 # The lab shell: the course's commands (`cow run`, `show cow-heap`,
 # `log cow`, ...) as shell functions, for busybox ash in the guest.
+# userspace/lab/*.sh are installed as /guest/*.sh (scripts/initramfs.sh).
 #
 # Sourced three ways:
 #  - by the guest's /init (pid 1) in interactive mode (`make lab`): mounts

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The non-interactive tour that `make demo` shows: the lab shell's commands
-# (tests/guest/lab.sh, what `make lab` offers), typed one after the other
+# (userspace/lab/lab.sh, what `make lab` offers), typed one after the other
 # as a student would, with a line on what to look at before each group.
 # Deterministic: cow pauses at each checkpoint (--wait) and is moved on a
 # fixed number of steps; p and nofork never change their region once

@@ -3,7 +3,7 @@
  * labwait: block until a demo's log holds enough lines matching a pattern,
  * or until a process exits, without polling: inotify on the log, a pidfd
  * on the process, one poll(2) on both with a deadline.  For the lab shell
- * (tests/guest/lab.sh), which runs the course demos in the background with
+ * (userspace/lab/lab.sh), which runs the course demos in the background with
  * their output in a file and must wait for "the demo has reached step N".
  *
  * Usage:
