@@ -12,7 +12,7 @@ STATIC ?= 0
 BIN := $(BUILD)/bin$(if $(filter 1,$(STATIC)),-static,)
 
 .PHONY: all modules clean install check help setup userspace demo test \
-	test-host test-guest bench load lab dkms-test checkpatch
+	test-host test-demo-model test-guest bench load lab dkms-test checkpatch
 
 all: modules
 
@@ -35,6 +35,7 @@ help:
 	@echo "make load         issue 12's full load run on the debug kernels (1,000 insmod/rmmod cycles, 100,000 fuzz writes; about 1-2 h)"
 	@echo "make lab          interactive lab shell in the guest (LAB_KERNEL=5.10|6.1|6.12|7.x, default 6.1)"
 	@echo "make check        checkpatch and the host-only tests"
+	@echo "make test-host    the host-only tests: the reader's, the demos' model"
 	@echo "make userspace    the demos, the reader, the lab's labwait and the guest test programs"
 
 setup:
@@ -49,7 +50,8 @@ GUEST_TESTS := $(patsubst tests/guest/%.c,$(BIN)/%,$(wildcard tests/guest/*.c))
 userspace: $(GUEST_TESTS)
 	@mkdir -p $(BIN)
 	@if [ -f userspace/demos/Makefile ]; then \
-		$(MAKE) -s -C userspace/demos OUT=$(BIN) STATIC=$(STATIC); fi
+		$(MAKE) -s -C userspace/demos OUT=$(BIN) OBJ=$(BUILD)/obj/demos \
+			STATIC=$(STATIC); fi
 	@$(MAKE) -s -C userspace/lab OUT=$(BIN) STATIC=$(STATIC)
 	@if [ -f userspace/reader/Makefile ]; then \
 		$(MAKE) -s -C userspace/reader OUT=$(BIN) STATIC=$(STATIC); fi
@@ -97,5 +99,21 @@ check: checkpatch test-host
 checkpatch:
 	@scripts/checkpatch.sh
 
+# The host tests: the reader's (tests/reader/run.sh) and the demos' model
+# (tests/demos/model_test.c, with ASan and UBSan); each prints KTAP.
+DEMO_MODEL_TEST := $(BUILD)/tests/demo_model_test
+DEMO_MODEL_SRCS := tests/demos/model_test.c userspace/demos/model.c
+
 test-host:
-	@if [ -x tests/reader/run.sh ]; then tests/reader/run.sh; fi
+	@rc=0; $(MAKE) -s test-demo-model || rc=1; \
+	if [ -x tests/reader/run.sh ]; then tests/reader/run.sh || rc=1; fi; \
+	exit $$rc
+
+test-demo-model: $(DEMO_MODEL_TEST)
+	@$(DEMO_MODEL_TEST)
+
+$(DEMO_MODEL_TEST): $(DEMO_MODEL_SRCS) $(wildcard userspace/demos/*.h) tests/guest/ktap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -D_GNU_SOURCE -fsanitize=address,undefined \
+		-fno-sanitize-recover=all -Iuserspace/demos -Itests/guest \
+		-o $@ $(DEMO_MODEL_SRCS)

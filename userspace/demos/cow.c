@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demo_util.h"
+#include "demo.h"
 
 #define STRIDE	1000UL		/* bytes between the child's writes */
 
@@ -38,20 +38,19 @@ static unsigned long child_index(const struct region *r, unsigned long i)
 	return (i * STRIDE) % r->len;
 }
 
-static void __noreturn child_main(const struct region *r, struct peer *parent)
+/* The child, at each 'w': buffer[i * 1000]++ for the next i. */
+static void child_write(char cmd, void *arg)
 {
+	const struct region *r = arg;
 	unsigned char *buffer = (unsigned char *)r->start;
-	unsigned long i = 0, idx;
+	static unsigned long i;
+	unsigned long idx = child_index(r, i);
 
-	while (peer_recv(parent) == 'w') {
-		idx = child_index(r, i);
-		buffer[idx]++;
-		demo_say("child  pid=%d: buffer[%lu]=%d (page %lu, y=%lu)",
-			 getpid(), idx, buffer[idx], idx / DEMO_PAGE_SIZE, i);
-		i++;
-		peer_done(parent);
-	}
-	_exit(0);
+	(void)cmd;
+	buffer[idx]++;
+	demo_say("child  pid=%d: buffer[%lu]=%d (page %lu, y=%lu)",
+		 getpid(), idx, buffer[idx], idx / DEMO_PAGE_SIZE, i);
+	i++;
 }
 
 int main(int argc, char **argv)
@@ -64,48 +63,35 @@ int main(int argc, char **argv)
 	struct model *m;
 
 	demo_init(&info, argc, argv);
-	region_map(&r, "buffer", env.pages, false);
+	m = demo_map(&r, "buffer", false);
 	buffer = (unsigned char *)r.start;
-	m = model_new(&r);
 
 	memset(buffer, 0, r.len);
-	model_write_range(m, WHO_PARENT, 0, r.pages);
-	demo_step("touched",
-		  "parent pid %d wrote all %lu pages (memset): each got a fresh page of its own",
-		  getpid(), r.pages);
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_PARENT, "touched",
+		   "parent pid %d wrote all %lu pages (memset): each got a fresh page of its own",
+		   getpid(), r.pages);
 
 	if (!demo_fork(&child))
-		child_main(&r, &child);
-	model_fork(m);
-	demo_step("fork",
-		  "parent %d and child %d map the same %lu pages, write-protected in both; nothing copied yet",
-		  getpid(), child.pid, r.pages);
-	demo_expect(m);
-	demo_pause();
+		peer_serve(&child, child_write, &r);
+	checkpoint("fork",
+		   "parent %d and child %d map the same %lu pages, write-protected in both; nothing copied yet",
+		   getpid(), child.pid, r.pages);
 
-	for (k = 0; env.steps < 0 || k < (unsigned long)env.steps; k++) {
+	for (k = 0; demo_more_steps(k); k++) {
 		page = child_index(&r, k) / DEMO_PAGE_SIZE;
 		peer_call(&child, 'w');
 		child_ev = model_write(m, WHO_CHILD, page);
 		buffer[0]++;
 		demo_say("parent pid=%d: buffer[0]=%d", getpid(), buffer[0]);
 		parent_ev = model_write(m, WHO_PARENT, 0);
-		demo_step("iteration",
-			  "%lu: the child wrote page %lu: %s; the parent wrote page 0: %s",
-			  k, page, demo_event_str(child_ev),
-			  demo_event_str(parent_ev));
-		demo_expect(m);
-		demo_pause();
+		checkpoint("iteration",
+			   "%lu: the child wrote page %lu: %s; the parent wrote page 0: %s",
+			   k, page, model_event_str(child_ev),
+			   model_event_str(parent_ev));
 	}
 
-	peer_quit(&child);
-	model_exit(m, WHO_CHILD);
-	demo_step("child-exit",
-		  "the child exited: its copies are freed, and every page is the parent's alone again");
-	demo_expect(m);
-	demo_pause();
-	model_free(m);
-	return 0;
+	demo_quit(&child);
+	checkpoint("child-exit",
+		   "the child exited: its copies are freed, and every page is the parent's alone again");
+	return demo_end();
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demo_util.h"
+#include "demo.h"
 
 static const struct demo_info info = {
 	.name = "fork_exec",
@@ -30,96 +30,81 @@ static const struct demo_info info = {
 	.flags = DEMO_EXEC,
 };
 
-static void __noreturn child_main(const struct region *r, unsigned long half,
-				  struct peer *parent, int status_fd)
-{
-	char cmd;
+/* What the child needs to know. */
+struct child_arg {
+	const struct region *r;
+	unsigned long half;
+	int status_fd;		/* the parent reads how the exec went */
+};
 
-	while ((cmd = peer_recv(parent)) != 'q') {
-		if (cmd == 'w') {
-			region_write(r, 0, half, 'c');
-			demo_say("child  pid=%d: before exec: wrote the first %lu page(s)",
-				 getpid(), half);
-		} else if (cmd == 'x') {
-			demo_say("child  pid=%d: exec %s", getpid(),
-				 env.exec_argv[0]);
-			demo_exec_child(status_fd);
-		}
-		peer_done(parent);
+/* The child: 'w' writes the first half, 'x' execs. */
+static void child_do(char cmd, void *arg)
+{
+	const struct child_arg *c = arg;
+
+	if (cmd == 'w') {
+		region_write(c->r, 0, c->half, 'c');
+		demo_say("child  pid=%d: before exec: wrote the first %lu page(s)",
+			 getpid(), c->half);
+	} else if (cmd == 'x') {
+		demo_say("child  pid=%d: exec %s", getpid(), env.exec_argv[0]);
+		demo_exec_child(c->status_fd);
 	}
-	_exit(0);
 }
 
 int main(int argc, char **argv)
 {
-	int status[2], st;
+	struct child_arg ca;
 	unsigned long half;
+	int status[2];
 	struct peer child;
 	struct region r;
 	struct model *m;
 
 	demo_init(&info, argc, argv);
-	region_map(&r, "buffer", env.pages, false);
+	m = demo_map(&r, "buffer", false);
 	half = (r.pages + 1) / 2;
-	m = model_new(&r);
 
 	memset(r.start, 'p', r.len);
-	model_write_range(m, WHO_PARENT, 0, r.pages);
 	demo_say("parent pid=%d", getpid());
-	demo_step("touched", "parent pid %d wrote all %lu pages: each its own",
-		  getpid(), r.pages);
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_PARENT, "touched",
+		   "parent pid %d wrote all %lu pages: each its own",
+		   getpid(), r.pages);
 
 	/* closed by a successful exec: EOF tells the parent it happened */
 	if (pipe2(status, O_CLOEXEC))
 		demo_die_errno("pipe2");
 	if (!demo_fork(&child)) {
 		close(status[0]);
-		child_main(&r, half, &child, status[1]);
+		ca = (struct child_arg){ &r, half, status[1] };
+		peer_serve(&child, child_do, &ca);
 	}
 	close(status[1]);
-	model_fork(m);
-	demo_step("fork",
-		  "child %d shares all %lu pages with the parent, write-protected; nothing copied",
-		  child.pid, r.pages);
-	demo_expect(m);
-	demo_pause();
+	checkpoint("fork",
+		   "child %d shares all %lu pages with the parent, write-protected; nothing copied",
+		   child.pid, r.pages);
 
 	peer_call(&child, 'w');
 	model_write_range(m, WHO_CHILD, 0, half);
-	demo_step("child-write",
-		  "the child wrote the first %lu page(s): each copied for the child (cow_copy); the rest stay shared",
-		  half);
-	demo_expect(m);
-	demo_pause();
+	checkpoint("child-write",
+		   "the child wrote the first %lu page(s): each copied for the child (cow_copy); the rest stay shared",
+		   half);
 
 	peer_send(&child, 'x');
 	demo_wait_exec(status[0], child.pid);
-	close(child.rd);
-	close(child.wr);
-	model_exit(m, WHO_CHILD);
-	demo_step("exec",
-		  "child %d exec'd %s: its old memory, copies included, is gone; the parent maps every page alone",
-		  child.pid, env.exec_argv[0]);
-	demo_expect(m);
-	demo_pause();
+	peer_close(&child);
+	demo_child_gone();
+	checkpoint("exec",
+		   "child %d exec'd %s: its old memory, copies included, is gone; the parent maps every page alone",
+		   child.pid, env.exec_argv[0]);
 
 	region_write(&r, 0, r.pages, 'P');
-	model_write_range(m, WHO_PARENT, 0, r.pages);
-	demo_step("parent-write",
-		  "the parent wrote all %lu pages: still write-protected since the fork, but nobody else maps them, so each is reused (wp_reuse), none copied",
-		  r.pages);
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_PARENT, "parent-write",
+		   "the parent wrote all %lu pages: still write-protected since the fork, but nobody else maps them, so each is reused (wp_reuse), none copied",
+		   r.pages);
 
-	st = demo_reap(child.pid);
-	if (st)
-		demo_say("parent pid=%d: note: %s ended with status %d",
-			 getpid(), env.exec_argv[0], st);
-	demo_step("child-exit", "the child has completed; the parent's pages are unchanged");
-	demo_expect(m);
-	demo_pause();
-	model_free(m);
-	return 0;
+	demo_reap_exec(child.pid);
+	checkpoint("child-exit",
+		   "the child has completed; the parent's pages are unchanged");
+	return demo_end();
 }

@@ -7,9 +7,13 @@
  * copy-on-write fault per page), the parent writes (one reuse fault per
  * page). Interactive by default, like the lab: Enter moves to the next step.
  */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-#include "demo_util.h"
+#include "demo.h"
 
 static const struct demo_info info = {
 	.name = "fork_faults",
@@ -36,13 +40,43 @@ static const struct demo_info info = {
 
 static unsigned long last_min[WHO_NR], last_maj[WHO_NR];
 
-static void show_faults(enum demo_who who)
+/* Minor and major faults of @pid as ps shows them; -1 if unreadable. */
+static int read_faults(pid_t pid, unsigned long *min_flt,
+		       unsigned long *maj_flt)
+{
+	char path[64], buf[1024], *p;
+	struct rusage ru;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			/* fields 10 and 12, counted after "pid (comm)" */
+			p = strrchr(buf, ')');
+			if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %lu %*u %lu",
+					min_flt, maj_flt) == 2)
+				return 0;
+		}
+	}
+	if (pid == getpid() && !getrusage(RUSAGE_SELF, &ru)) {
+		*min_flt = ru.ru_minflt;
+		*maj_flt = ru.ru_majflt;
+		return 0;
+	}
+	return -1;
+}
+
+static void show_faults(enum demo_who who, pid_t pid)
 {
 	unsigned long min_flt, maj_flt;
-	pid_t pid = demo_pids[who];
 	const char *name = who == WHO_PARENT ? "parent" : "child ";
 
-	if (demo_faults(pid, &min_flt, &maj_flt)) {
+	if (read_faults(pid, &min_flt, &maj_flt)) {
 		demo_say("faults: %s pid=%d: unknown (is /proc mounted?)",
 			 name, pid);
 		return;
@@ -54,101 +88,78 @@ static void show_faults(enum demo_who who)
 	last_maj[who] = maj_flt;
 }
 
-static void __noreturn child_main(const struct region *r, struct peer *parent)
+/* The faults of parent and child. */
+static void show_both(const struct peer *child)
 {
-	unsigned long sum;
-	char cmd;
+	show_faults(WHO_PARENT, getpid());
+	show_faults(WHO_CHILD, child->pid);
+}
 
-	while ((cmd = peer_recv(parent)) != 'q') {
-		if (cmd == 'r') {
-			sum = region_read(r, 0, r->pages);
-			demo_say("child  pid=%d: read %lu pages (sum %lu)",
-				 getpid(), r->pages, sum);
-		} else if (cmd == 'w') {
-			region_write(r, 0, r->pages, 'c');
-			demo_say("child  pid=%d: wrote %lu pages", getpid(),
-				 r->pages);
-		}
-		peer_done(parent);
+/* The child: 'r' reads every page, 'w' writes every page. */
+static void child_do(char cmd, void *arg)
+{
+	const struct region *r = arg;
+	unsigned long sum;
+
+	if (cmd == 'r') {
+		sum = region_read(r, 0, r->pages);
+		demo_say("child  pid=%d: read %lu pages (sum %lu)",
+			 getpid(), r->pages, sum);
+	} else if (cmd == 'w') {
+		region_write(r, 0, r->pages, 'c');
+		demo_say("child  pid=%d: wrote %lu pages", getpid(),
+			 r->pages);
 	}
-	_exit(0);
 }
 
 int main(int argc, char **argv)
 {
 	struct peer child;
 	struct region r;
-	struct model *m;
 
 	demo_init(&info, argc, argv);
-	show_faults(WHO_PARENT);
+	show_faults(WHO_PARENT, getpid());
 
-	region_map(&r, "buffer", env.pages, false);
-	m = model_new(&r);
-	show_faults(WHO_PARENT);
-	demo_step("allocate",
-		  "%lu pages mapped: mmap alone takes no fault and makes nothing resident",
-		  r.pages);
-	demo_expect(m);
-	demo_pause();
+	demo_map(&r, "buffer", false);
+	show_faults(WHO_PARENT, getpid());
+	checkpoint("allocate",
+		   "%lu pages mapped: mmap alone takes no fault and makes nothing resident",
+		   r.pages);
 
 	region_write(&r, 0, r.pages, 'p');
-	model_write_range(m, WHO_PARENT, 0, r.pages);
-	show_faults(WHO_PARENT);
-	demo_step("touch",
-		  "the parent wrote each page: about %lu more minor faults, one per page (demand paging)",
-		  r.pages);
-	demo_expect(m);
-	demo_pause();
+	show_faults(WHO_PARENT, getpid());
+	demo_wrote(WHO_PARENT, "touch",
+		   "the parent wrote each page: about %lu more minor faults, one per page (demand paging)",
+		   r.pages);
 
 	if (!demo_fork(&child))
-		child_main(&r, &child);
-	model_fork(m);
+		peer_serve(&child, child_do, &r);
 	demo_say("in another terminal: ps -o pid,min_flt,maj_flt -p %d,%d",
 		 getpid(), child.pid);
-	show_faults(WHO_PARENT);
-	show_faults(WHO_CHILD);
-	demo_step("fork",
-		  "child %d maps the same %lu pages, write-protected in both: the parent's faults do not grow",
-		  child.pid, r.pages);
-	demo_expect(m);
-	demo_pause();
+	show_both(&child);
+	checkpoint("fork",
+		   "child %d maps the same %lu pages, write-protected in both: the parent's faults do not grow",
+		   child.pid, r.pages);
 
 	peer_call(&child, 'r');
-	model_read_range(m, WHO_CHILD, 0, r.pages);
-	show_faults(WHO_PARENT);
-	show_faults(WHO_CHILD);
-	demo_step("child-read",
+	show_both(&child);
+	demo_read(WHO_CHILD, "child-read",
 		  "the child read each page: no page fault for them, fork copied the page table entries");
-	demo_expect(m);
-	demo_pause();
 
 	peer_call(&child, 'w');
-	model_write_range(m, WHO_CHILD, 0, r.pages);
-	show_faults(WHO_PARENT);
-	show_faults(WHO_CHILD);
-	demo_step("child-write",
-		  "the child wrote each page: about %lu more minor faults for the child, each a copy (cow_copy)",
-		  r.pages);
-	demo_expect(m);
-	demo_pause();
+	show_both(&child);
+	demo_wrote(WHO_CHILD, "child-write",
+		   "the child wrote each page: about %lu more minor faults for the child, each a copy (cow_copy)",
+		   r.pages);
 
 	region_write(&r, 0, r.pages, 'P');
-	model_write_range(m, WHO_PARENT, 0, r.pages);
-	show_faults(WHO_PARENT);
-	show_faults(WHO_CHILD);
-	demo_step("parent-write",
-		  "the parent wrote each page: about %lu more minor faults for the parent, but each reused its page (wp_reuse), none copied",
-		  r.pages);
-	demo_expect(m);
-	demo_pause();
+	show_both(&child);
+	demo_wrote(WHO_PARENT, "parent-write",
+		   "the parent wrote each page: about %lu more minor faults for the parent, but each reused its page (wp_reuse), none copied",
+		   r.pages);
 
-	peer_quit(&child);
-	model_exit(m, WHO_CHILD);
-	show_faults(WHO_PARENT);
-	demo_step("child-exit", "the child exited; the parent's pages are its own");
-	demo_expect(m);
-	demo_pause();
-	model_free(m);
-	return 0;
+	demo_quit(&child);
+	show_faults(WHO_PARENT, getpid());
+	checkpoint("child-exit", "the child exited; the parent's pages are its own");
+	return demo_end();
 }

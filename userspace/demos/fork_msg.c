@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demo_util.h"
+#include "demo.h"
 
 #define PARENT_MSG	"Hello from the parent process!"
 #define CHILD_MSG	"Hello from the child process!"
@@ -30,22 +30,17 @@ static const struct demo_info info = {
 	.flags = 0,
 };
 
-static void __noreturn child_main(char *message, struct peer *parent)
+/* The child: 'r' prints the message, 'w' changes it. */
+static void child_do(char cmd, void *message)
 {
-	char cmd;
-
-	while ((cmd = peer_recv(parent)) != 'q') {
-		if (cmd == 'r') {
-			demo_say("child  pid=%d: message before change: %s",
-				 getpid(), message);
-		} else if (cmd == 'w') {
-			memcpy(message, CHILD_MSG, sizeof(CHILD_MSG));
-			demo_say("child  pid=%d: message after change:  %s",
-				 getpid(), message);
-		}
-		peer_done(parent);
+	if (cmd == 'r') {
+		demo_say("child  pid=%d: message before change: %s",
+			 getpid(), (char *)message);
+	} else if (cmd == 'w') {
+		memcpy(message, CHILD_MSG, sizeof(CHILD_MSG));
+		demo_say("child  pid=%d: message after change:  %s",
+			 getpid(), (char *)message);
 	}
-	_exit(0);
 }
 
 int main(int argc, char **argv)
@@ -56,51 +51,36 @@ int main(int argc, char **argv)
 	char *message;
 
 	demo_init(&info, argc, argv);
-	region_map(&r, "message", env.pages, false);
+	m = demo_map(&r, "message", false);
 	message = r.start;
-	m = model_new(&r);
 
 	memset(r.start, 0, r.len);
 	memcpy(message, PARENT_MSG, sizeof(PARENT_MSG));
-	model_write_range(m, WHO_PARENT, 0, r.pages);
 	demo_say("parent pid=%d: before fork: message: %s", getpid(), message);
-	demo_step("message",
-		  "parent pid %d wrote its message into page 0 (%lu page(s) in all, each its own)",
-		  getpid(), r.pages);
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_PARENT, "message",
+		   "parent pid %d wrote its message into page 0 (%lu page(s) in all, each its own)",
+		   getpid(), r.pages);
 
 	if (!demo_fork(&child))
-		child_main(message, &child);
-	model_fork(m);
-	demo_step("fork",
-		  "child %d created: it maps the parent's pages, write-protected in both; nothing copied",
-		  child.pid);
-	demo_expect(m);
-	demo_pause();
+		peer_serve(&child, child_do, message);
+	checkpoint("fork",
+		   "child %d created: it maps the parent's pages, write-protected in both; nothing copied",
+		   child.pid);
 
 	peer_call(&child, 'r');
 	model_read(m, WHO_CHILD, 0);
-	demo_step("child-read",
-		  "the child read the message from the same physical page as the parent: no copy");
-	demo_expect(m);
-	demo_pause();
+	checkpoint("child-read",
+		   "the child read the message from the same physical page as the parent: no copy");
 
 	peer_call(&child, 'w');
 	model_write(m, WHO_CHILD, 0);
-	demo_step("child-write",
-		  "the child changed its message: page 0 was copied for the child (cow_copy); the parent's page is untouched");
-	demo_expect(m);
-	demo_pause();
+	checkpoint("child-write",
+		   "the child changed its message: page 0 was copied for the child (cow_copy); the parent's page is untouched");
 
-	peer_quit(&child);
-	model_exit(m, WHO_CHILD);
+	demo_quit(&child);
 	demo_say("parent pid=%d: after the child exited: message: %s",
 		 getpid(), message);
-	demo_step("child-exit",
-		  "the child exited; the parent still reads its own message from its own page");
-	demo_expect(m);
-	demo_pause();
-	model_free(m);
-	return 0;
+	checkpoint("child-exit",
+		   "the child exited; the parent still reads its own message from its own page");
+	return demo_end();
 }

@@ -7,7 +7,7 @@
  */
 #include <unistd.h>
 
-#include "demo_util.h"
+#include "demo.h"
 
 static const struct demo_info info = {
 	.name = "nofork",
@@ -34,24 +34,18 @@ int main(int argc, char **argv)
 	int v;
 
 	demo_init(&info, argc, argv);
-	region_map(&r, "buffer", env.pages, false);
-	m = model_new(&r);
+	m = demo_map(&r, "buffer", false);
+	checkpoint("mapped",
+		   "pid %d mapped %lu pages and touched none: nothing is resident",
+		   getpid(), r.pages);
 
-	demo_step("mapped", "pid %d mapped %lu pages and touched none: nothing is resident",
-		  getpid(), r.pages);
-	demo_expect(m);
-	demo_pause();
-
-	for (k = 0; env.steps < 0 || k < (unsigned long)env.steps; k++) {
+	for (k = 0; demo_more_steps(k); k++) {
 		v = READ_ONCE(*(unsigned char *)r.start);
 		demo_say("pid=%d: buffer[0]=%d", getpid(), v);
 		ev = model_read(m, WHO_PARENT, 0);
-		demo_step("iteration",
-			  "%lu: read buffer[0]: %s; only page 0 is resident, and it is the zero page",
-			  k, demo_event_str(ev));
-		demo_expect(m);
-		demo_pause();
+		checkpoint("iteration",
+			   "%lu: read buffer[0]: %s; only page 0 is resident, and it is the zero page",
+			   k, model_event_str(ev));
 	}
-	model_free(m);
-	return 0;
+	return demo_end();
 }

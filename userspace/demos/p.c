@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demo_util.h"
+#include "demo.h"
 
 static const struct demo_info info = {
 	.name = "p",
@@ -25,14 +25,14 @@ static const struct demo_info info = {
 	.flags = DEMO_LOOPS,
 };
 
-static void __noreturn child_main(const struct region *r, struct peer *parent)
+/* The child, at each 'r': read buffer[0]. */
+static void child_read(char cmd, void *arg)
 {
-	while (peer_recv(parent) == 'r') {
-		demo_say("child  pid=%d: buffer[0]=%d", getpid(),
-			 READ_ONCE(*(unsigned char *)r->start));
-		peer_done(parent);
-	}
-	_exit(0);
+	const struct region *r = arg;
+
+	(void)cmd;
+	demo_say("child  pid=%d: buffer[0]=%d", getpid(),
+		 READ_ONCE(*(unsigned char *)r->start));
 }
 
 int main(int argc, char **argv)
@@ -43,45 +43,32 @@ int main(int argc, char **argv)
 	unsigned long k;
 
 	demo_init(&info, argc, argv);
-	region_map(&r, "buffer", env.pages, false);
-	m = model_new(&r);
+	m = demo_map(&r, "buffer", false);
 
 	memset(r.start, 0, r.len);
-	model_write_range(m, WHO_PARENT, 0, r.pages);
-	demo_step("touched",
-		  "parent pid %d wrote all %lu pages (memset): each got a fresh page of its own",
-		  getpid(), r.pages);
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_PARENT, "touched",
+		   "parent pid %d wrote all %lu pages (memset): each got a fresh page of its own",
+		   getpid(), r.pages);
 
 	if (!demo_fork(&child))
-		child_main(&r, &child);
-	model_fork(m);
-	demo_step("fork",
-		  "parent %d and child %d map the same %lu pages, write-protected in both; nothing copied",
-		  getpid(), child.pid, r.pages);
-	demo_expect(m);
-	demo_pause();
+		peer_serve(&child, child_read, &r);
+	checkpoint("fork",
+		   "parent %d and child %d map the same %lu pages, write-protected in both; nothing copied",
+		   getpid(), child.pid, r.pages);
 
-	for (k = 0; env.steps < 0 || k < (unsigned long)env.steps; k++) {
+	for (k = 0; demo_more_steps(k); k++) {
 		peer_call(&child, 'r');
 		model_read(m, WHO_CHILD, 0);
 		demo_say("parent pid=%d: buffer[0]=%d", getpid(),
 			 READ_ONCE(*(unsigned char *)r.start));
 		model_read(m, WHO_PARENT, 0);
-		demo_step("iteration",
-			  "%lu: both read buffer[0]: reading never copies, all %lu pages stay shared",
-			  k, r.pages);
-		demo_expect(m);
-		demo_pause();
+		checkpoint("iteration",
+			   "%lu: both read buffer[0]: reading never copies, all %lu pages stay shared",
+			   k, r.pages);
 	}
 
-	peer_quit(&child);
-	model_exit(m, WHO_CHILD);
-	demo_step("child-exit",
-		  "the child exited: every page is the parent's alone again, none was ever copied");
-	demo_expect(m);
-	demo_pause();
-	model_free(m);
-	return 0;
+	demo_quit(&child);
+	checkpoint("child-exit",
+		   "the child exited: every page is the parent's alone again, none was ever copied");
+	return demo_end();
 }

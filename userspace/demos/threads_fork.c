@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demo_util.h"
+#include "demo.h"
 
 #define NR_THREADS	2
 
@@ -84,71 +84,50 @@ static void threads_write(const struct region *r, char val)
 	}
 }
 
-static void __noreturn child_main(const struct region *r, struct peer *parent)
+/* The forked child, at 'w': write every page. */
+static void child_write(char cmd, void *arg)
 {
-	while (peer_recv(parent) == 'w') {
-		region_write(r, 0, r->pages, 'c');
-		demo_say("child  pid=%d: wrote all %lu pages", getpid(),
-			 r->pages);
-		peer_done(parent);
-	}
-	_exit(0);
+	const struct region *r = arg;
+
+	(void)cmd;
+	region_write(r, 0, r->pages, 'c');
+	demo_say("child  pid=%d: wrote all %lu pages", getpid(), r->pages);
 }
 
 int main(int argc, char **argv)
 {
 	struct peer child;
 	struct region r;
-	struct model *m;
 
 	demo_init(&info, argc, argv);
-	region_map(&r, "buffer", env.pages, false);
-	m = model_new(&r);
+	demo_map(&r, "buffer", false);
 
 	memset(r.start, 0, r.len);
-	model_write_range(m, WHO_PARENT, 0, r.pages);
-	demo_step("touched", "parent pid %d wrote all %lu pages: each its own",
-		  getpid(), r.pages);
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_PARENT, "touched",
+		   "parent pid %d wrote all %lu pages: each its own",
+		   getpid(), r.pages);
 
 	threads_write(&r, 't');
-	model_write_range(m, WHO_PARENT, 0, r.pages);
-	demo_step("threads-write",
-		  "%d threads of pid %d wrote every page: one address space, no fault, no copy",
-		  NR_THREADS, getpid());
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_PARENT, "threads-write",
+		   "%d threads of pid %d wrote every page: one address space, no fault, no copy",
+		   NR_THREADS, getpid());
 
 	if (!demo_fork(&child))
-		child_main(&r, &child);
-	model_fork(m);
-	demo_step("fork",
-		  "child %d maps the same %lu pages, write-protected in both; nothing copied",
-		  child.pid, r.pages);
-	demo_expect(m);
-	demo_pause();
+		peer_serve(&child, child_write, &r);
+	checkpoint("fork",
+		   "child %d maps the same %lu pages, write-protected in both; nothing copied",
+		   child.pid, r.pages);
 
 	peer_call(&child, 'w');
-	model_write_range(m, WHO_CHILD, 0, r.pages);
-	demo_step("child-write",
-		  "the forked child wrote every page: another address space, so each page was copied (cow_copy)");
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_CHILD, "child-write",
+		   "the forked child wrote every page: another address space, so each page was copied (cow_copy)");
 
 	threads_write(&r, 'T');
-	model_write_range(m, WHO_PARENT, 0, r.pages);
-	demo_step("threads-write-again",
-		  "%d new threads of the parent wrote every page: the child has its own copies, so each page was reused in place (wp_reuse)",
-		  NR_THREADS);
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_PARENT, "threads-write-again",
+		   "%d new threads of the parent wrote every page: the child has its own copies, so each page was reused in place (wp_reuse)",
+		   NR_THREADS);
 
-	peer_quit(&child);
-	model_exit(m, WHO_CHILD);
-	demo_step("child-exit", "the child exited; the parent's pages are its own");
-	demo_expect(m);
-	demo_pause();
-	model_free(m);
-	return 0;
+	demo_quit(&child);
+	checkpoint("child-exit", "the child exited; the parent's pages are its own");
+	return demo_end();
 }

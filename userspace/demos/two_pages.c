@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demo_util.h"
+#include "demo.h"
 
 static const struct demo_info info = {
 	.name = "two_pages",
@@ -27,17 +27,16 @@ static const struct demo_info info = {
 	.flags = 0,
 };
 
-static void __noreturn child_main(const struct region *r, unsigned long half,
-				  struct peer *parent)
+/* The child, at 'w': write 'C' into page 1. */
+static void child_write(char cmd, void *arg)
 {
-	while (peer_recv(parent) == 'w') {
-		demo_say("child  pid=%d: modifying page 1...", getpid());
-		region_write(r, 0, half, 'C');
-		demo_say("child  pid=%d: page 1 first byte: %c", getpid(),
-			 *r->start);
-		peer_done(parent);
-	}
-	_exit(0);
+	const struct region *r = arg;
+
+	(void)cmd;
+	demo_say("child  pid=%d: modifying page 1...", getpid());
+	region_write(r, 0, r->pages / 2, 'C');
+	demo_say("child  pid=%d: page 1 first byte: %c", getpid(),
+		 *r->start);
 }
 
 int main(int argc, char **argv)
@@ -49,50 +48,37 @@ int main(int argc, char **argv)
 	char *page2;
 
 	demo_init(&info, argc, argv);
-	region_map(&r, "pages", env.pages, false);
+	m = demo_map(&r, "pages", false);
 	half = r.pages / 2;
 	page2 = region_page(&r, half);
-	m = model_new(&r);
 
 	memset(r.start, 'A', half * DEMO_PAGE_SIZE);
 	memset(page2, 'B', (r.pages - half) * DEMO_PAGE_SIZE);
-	model_write_range(m, WHO_PARENT, 0, r.pages);
 	demo_say("parent pid=%d: before fork: page 1 at %p: %lu page(s) of 'A'",
 		 getpid(), (void *)r.start, half);
 	demo_say("parent pid=%d: before fork: page 2 at %p: %lu page(s) of 'B'",
 		 getpid(), (void *)page2, r.pages - half);
-	demo_step("touched",
-		  "parent pid %d filled page 1 with 'A' and page 2 with 'B': both its own",
-		  getpid());
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_PARENT, "touched",
+		   "parent pid %d filled page 1 with 'A' and page 2 with 'B': both its own",
+		   getpid());
 
 	if (!demo_fork(&child))
-		child_main(&r, half, &child);
-	model_fork(m);
-	demo_step("fork",
-		  "child %d shares page 1 and page 2 with the parent, write-protected; nothing copied",
-		  child.pid);
-	demo_expect(m);
-	demo_pause();
+		peer_serve(&child, child_write, &r);
+	checkpoint("fork",
+		   "child %d shares page 1 and page 2 with the parent, write-protected; nothing copied",
+		   child.pid);
 
 	peer_call(&child, 'w');
 	model_write_range(m, WHO_CHILD, 0, half);
-	demo_step("child-write",
-		  "the child wrote page 1: copied for the child (cow_copy); page 2 is still shared");
-	demo_expect(m);
-	demo_pause();
+	checkpoint("child-write",
+		   "the child wrote page 1: copied for the child (cow_copy); page 2 is still shared");
 
-	peer_quit(&child);
-	model_exit(m, WHO_CHILD);
+	demo_quit(&child);
 	demo_say("parent pid=%d: after the child's change: page 1 first byte: %c",
 		 getpid(), READ_ONCE(*r.start));
 	demo_say("parent pid=%d: after the child's change: page 2 first byte: %c",
 		 getpid(), READ_ONCE(*page2));
-	demo_step("child-exit",
-		  "the child exited; the parent still reads 'A' and 'B' from its own pages");
-	demo_expect(m);
-	demo_pause();
-	model_free(m);
-	return 0;
+	checkpoint("child-exit",
+		   "the child exited; the parent still reads 'A' and 'B' from its own pages");
+	return demo_end();
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demo_util.h"
+#include "demo.h"
 
 static const struct demo_info info = {
 	.name = "vfork_exec",
@@ -41,20 +41,16 @@ static noinline pid_t vfork_exec(int status_fd)
 int main(int argc, char **argv)
 {
 	struct region r;
-	struct model *m;
-	int status[2], st;
+	int status[2];
 	pid_t pid;
 
 	demo_init(&info, argc, argv);
-	region_map(&r, "buffer", env.pages, false);
-	m = model_new(&r);
+	demo_map(&r, "buffer", false);
 
 	memset(r.start, 'p', r.len);
-	model_write_range(m, WHO_PARENT, 0, r.pages);
-	demo_step("touched", "parent pid %d wrote all %lu pages: each its own",
-		  getpid(), r.pages);
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_PARENT, "touched",
+		   "parent pid %d wrote all %lu pages: each its own",
+		   getpid(), r.pages);
 
 	if (pipe2(status, O_CLOEXEC))
 		demo_die_errno("pipe2");
@@ -64,31 +60,20 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		demo_die_errno("vfork");
 	close(status[1]);
-	demo_pids[WHO_CHILD] = pid;
 	/* the child already exec'd (or failed): this read does not block */
 	demo_wait_exec(status[0], pid);
 	demo_say("parent pid=%d: resumed: child pid=%d has already exec'd %s",
 		 getpid(), pid, env.exec_argv[0]);
-	demo_step("vfork-exec",
-		  "the child ran in the parent's address space until its exec: no page was shared, write-protected or copied");
-	demo_expect(m);
-	demo_pause();
+	checkpoint("vfork-exec",
+		   "the child ran in the parent's address space until its exec: no page was shared, write-protected or copied");
 
 	region_write(&r, 0, r.pages, 'P');
-	model_write_range(m, WHO_PARENT, 0, r.pages);
-	demo_step("parent-write",
-		  "the parent wrote all %lu pages: no fault at all, they were never write-protected",
-		  r.pages);
-	demo_expect(m);
-	demo_pause();
+	demo_wrote(WHO_PARENT, "parent-write",
+		   "the parent wrote all %lu pages: no fault at all, they were never write-protected",
+		   r.pages);
 
-	st = demo_reap(pid);
-	if (st)
-		demo_say("parent pid=%d: note: %s ended with status %d",
-			 getpid(), env.exec_argv[0], st);
-	demo_step("child-exit", "the child has completed; the parent's pages are unchanged");
-	demo_expect(m);
-	demo_pause();
-	model_free(m);
-	return 0;
+	demo_reap_exec(pid);
+	checkpoint("child-exit",
+		   "the child has completed; the parent's pages are unchanged");
+	return demo_end();
 }

@@ -7,7 +7,7 @@
  */
 #include <unistd.h>
 
-#include "demo_util.h"
+#include "demo.h"
 
 static const struct demo_info info = {
 	.name = "zero_fill",
@@ -31,35 +31,24 @@ int main(int argc, char **argv)
 {
 	unsigned long sum;
 	struct region r;
-	struct model *m;
 
 	demo_init(&info, argc, argv);
-	region_map(&r, "buffer", env.pages, false);
-	m = model_new(&r);
-
-	demo_step("mapped", "pid %d mapped %lu fresh pages: nothing resident yet",
-		  getpid(), r.pages);
-	demo_expect(m);
-	demo_pause();
+	demo_map(&r, "buffer", false);
+	checkpoint("mapped",
+		   "pid %d mapped %lu fresh pages: nothing resident yet",
+		   getpid(), r.pages);
 
 	sum = region_read(&r, 0, r.pages);
-	model_read_range(m, WHO_PARENT, 0, r.pages);
 	demo_say("pid=%d: read %lu pages, sum of bytes %lu: all zero",
 		 getpid(), r.pages, sum);
-	demo_step("read",
+	demo_read(WHO_PARENT, "read",
 		  "each read fault mapped the shared zero page: %lu pages resident, none allocated",
 		  r.pages);
-	demo_expect(m);
-	demo_pause();
 
 	region_write(&r, 0, r.pages, 'w');
-	model_write_range(m, WHO_PARENT, 0, r.pages);
 	demo_say("pid=%d: wrote %lu pages", getpid(), r.pages);
-	demo_step("write",
-		  "each write fault replaced the zero page with a new zeroed page (cow_zero): %lu pages of its own",
-		  r.pages);
-	demo_expect(m);
-	demo_pause();
-	model_free(m);
-	return 0;
+	demo_wrote(WHO_PARENT, "write",
+		   "each write fault replaced the zero page with a new zeroed page (cow_zero): %lu pages of its own",
+		   r.pages);
+	return demo_end();
 }
