@@ -232,14 +232,16 @@ void cowlab_tracepoints_exit(void);
 
 /* vmas.c: the vmas and pages files. */
 extern const struct file_operations cowlab_vmas_fops;
-int cowlab_parse_pid(const char *buf, size_t len, pid_t *nr);
 extern const struct file_operations cowlab_pages_fops;
 void cowlab_vmas_exit(void);
 
-/* debugfs.c: the files. */
+/* parse.c: what users write to the files. */
+#define COWLAB_CONTROL_WRITE_MAX	64	/* a control write is shorter */
+#define COWLAB_PID_WRITE_MAX		16	/* a pid write is shorter */
 int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid);
-int cowlab_parse_line(char *dst, size_t size, const char *buf, size_t len);
-int cowlab_parse_pid_str(const char *s, pid_t *nr);
+int cowlab_parse_pid(const char *buf, size_t len, pid_t *nr);
+
+/* debugfs.c: the files. */
 int cowlab_debugfs_init(struct cowlab_stats *s, struct cowlab_pageset *pages);
 void cowlab_debugfs_exit(void);
 

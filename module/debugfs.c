@@ -17,8 +17,6 @@
 
 #include "cowlab.h"
 
-#define COWLAB_CONTROL_MAX	64
-
 static struct dentry *cowlab_dir;
 /* What the files show: the module's table of processes and page records. */
 static struct cowlab_stats *cowlab_dbg_stats;
@@ -191,61 +189,10 @@ DEFINE_SHOW_ATTRIBUTE(cowlab_users_file);
 
 /* ---- control ---- */
 
-/*
- * Copy what was written to a control file (@buf, @len bytes) into @dst of
- * @size bytes as a string, without its one optional trailing newline.
- * Returns the string's length, or -EINVAL if the write was empty, too long,
- * or holds a NUL or another newline.
- */
-int cowlab_parse_line(char *dst, size_t size, const char *buf, size_t len)
-{
-	if (len == 0 || len >= size)
-		return -EINVAL;
-	memcpy(dst, buf, len);
-	dst[len] = '\0';
-	if (dst[len - 1] == '\n')
-		dst[--len] = '\0';
-	if (strlen(dst) != len || strchr(dst, '\n'))
-		return -EINVAL;
-	return len;
-}
-
-/* A pid in decimal, > 0, and nothing else: 0 with *@nr set, or -EINVAL. */
-int cowlab_parse_pid_str(const char *s, pid_t *nr)
-{
-	int v;
-
-	if (!isdigit(s[0]) || kstrtoint(s, 10, &v) || v <= 0)
-		return -EINVAL;
-	*nr = v;
-	return 0;
-}
-
-/*
- * Parse one control command (docs/debugfs.md): "reset" or "reset PID",
- * one trailing newline allowed.  On success *@tgid is the pid, or 0 for
- * all.  Returns 0 or -EINVAL; never changes anything itself.
- */
-int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid)
-{
-	char cmd[COWLAB_CONTROL_MAX];
-	int ret = cowlab_parse_line(cmd, sizeof(cmd), buf, len);
-
-	if (ret < 0)
-		return ret;
-	if (!strcmp(cmd, "reset")) {
-		*tgid = 0;
-		return 0;
-	}
-	if (strncmp(cmd, "reset ", 6))
-		return -EINVAL;
-	return cowlab_parse_pid_str(cmd + 6, tgid);
-}
-
 static ssize_t cowlab_control_write(struct file *file, const char __user *ubuf,
 				    size_t len, loff_t *ppos)
 {
-	char buf[COWLAB_CONTROL_MAX];
+	char buf[COWLAB_CONTROL_WRITE_MAX];
 	pid_t tgid;
 	int ret;
 
@@ -306,7 +253,3 @@ void cowlab_debugfs_exit(void)
 {
 	debugfs_remove(cowlab_dir);
 }
-
-#ifdef CONFIG_COWLAB_KUNIT_TEST
-#include "../tests/kunit/debugfs_kunit.h"
-#endif

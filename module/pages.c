@@ -780,6 +780,6 @@ void cowlab_pageset_destroy(struct cowlab_pageset *ps)
 	kfree(ps);
 }
 
-#ifdef CONFIG_COWLAB_KUNIT_TEST
+#if IS_ENABLED(CONFIG_COWLAB_KUNIT_TEST)
 #include "../tests/kunit/pages_kunit.h"
 #endif

@@ -752,6 +752,6 @@ void cowlab_probes_exit(void)
 		unregister_kretprobes(rps, nr);
 }
 
-#ifdef CONFIG_COWLAB_KUNIT_TEST
+#if IS_ENABLED(CONFIG_COWLAB_KUNIT_TEST)
 #include "../tests/kunit/probes_kunit.h"
 #endif

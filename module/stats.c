@@ -709,6 +709,6 @@ struct cowlab_stats *cowlab_stats_create(unsigned int max_procs,
 	return s;
 }
 
-#ifdef CONFIG_COWLAB_KUNIT_TEST
+#if IS_ENABLED(CONFIG_COWLAB_KUNIT_TEST)
 #include "../tests/kunit/stats_kunit.h"
 #endif

@@ -57,17 +57,6 @@ struct cowlab_vmas_priv {
 	char map[COWLAB_MAP_PAGES + 1];
 };
 
-/* Parse a pid written to the file: 0 with *@nr set, or -EINVAL. */
-int cowlab_parse_pid(const char *buf, size_t len, pid_t *nr)
-{
-	char tmp[16];
-	int ret = cowlab_parse_line(tmp, sizeof(tmp), buf, len);
-
-	if (ret < 0)
-		return ret;
-	return cowlab_parse_pid_str(tmp, nr);
-}
-
 static void cowlab_vmas_put_mm(struct cowlab_vmas_priv *priv)
 {
 	cowlab_pages_release(priv->pages);
@@ -416,7 +405,7 @@ static ssize_t cowlab_vmas_write(struct file *file, const char __user *ubuf,
 	struct cowlab_vmas_priv *priv = m->private;
 	struct pid *pid, *old, *old_default;
 	struct task_struct *task;
-	char buf[16];
+	char buf[COWLAB_PID_WRITE_MAX];
 	pid_t nr;
 	int err;
 
@@ -478,7 +467,3 @@ void cowlab_vmas_exit(void)
 	put_pid(cowlab_default_pid);
 	cowlab_default_pid = NULL;
 }
-
-#ifdef CONFIG_COWLAB_KUNIT_TEST
-#include "../tests/kunit/vmas_kunit.h"
-#endif

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # cowlab's KUnit suites and the guest suites on the debug test kernel
 # (KUnit, KASAN, lockdep, kmemleak): build the kernel (cached, see
-# scripts/build-test-kernel.sh), cowlab.ko with COWLAB_KUNIT=1 for it (into
-# the guest as /cowlab-kunit.ko), the COW selftest, and run
+# scripts/build-test-kernel.sh), cowlab.ko with CONFIG_COWLAB_KUNIT_TEST=y
+# for it (into the guest as /cowlab-kunit.ko), the COW selftest, and run
 # tests/guest/kunit.sh in a guest of that kernel.  KTAP out; exit status 0
 # when everything passed.
 #
@@ -17,7 +17,7 @@ rel=$("$COWLAB_TOP/scripts/build-test-kernel.sh" "$ver")
 # A build directory of its own: the regular cowlab.ko for this kernel is
 # built by initramfs.sh, without the suites.
 ko=$(COWLAB_BUILD=$COWLAB_BUILD/kunit "$COWLAB_TOP/scripts/build-module.sh" \
-	"$rel" COWLAB_KUNIT=1)
+	"$rel" CONFIG_COWLAB_KUNIT_TEST=y)
 mkdir -p "$COWLAB_BUILD/extra/$rel"
 cp "$ko" "$COWLAB_BUILD/extra/$rel/cowlab-kunit.ko"
 "$COWLAB_TOP/scripts/selftest-cow.sh" "$rel" >/dev/null

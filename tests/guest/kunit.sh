@@ -2,8 +2,9 @@
 # Issue "Independent witnesses", part 1, in a guest of the debug kernel
 # (scripts/build-test-kernel.sh: KUnit, KASAN, lockdep, kmemleak):
 #
-# 1. cowlab's KUnit suites: /cowlab-kunit.ko (built with COWLAB_KUNIT=1)
-#    runs them when it is loaded; each suite's results are read from
+# 1. cowlab's KUnit suites: /cowlab-kunit.ko (built with
+#    CONFIG_COWLAB_KUNIT_TEST=y) runs them when it is loaded; each suite's
+#    results are read from
 #    /sys/kernel/debug/kunit/<suite>/results, shown, and must hold no
 #    "not ok".  Then cowtest against cowlab-kunit.ko: the module must still
 #    count exactly after its suites ran.

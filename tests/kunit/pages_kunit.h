@@ -4,7 +4,8 @@
  * saturating event counters and a "copied" flag), the blocks of records
  * that cover one PMD each, the per-process records' lifetime, blocks freed
  * when an unmap empties them, and the budgets (the set's, and each user's
- * share).  Included at the end of pages.c when built with COWLAB_KUNIT=1.
+ * share).  Included at the end of pages.c when built with
+ * CONFIG_COWLAB_KUNIT_TEST=y.
  *
  * Each test has a page set of its own (cowlab_pages_kunit_init()), never
  * the module's, so every figure is exact whether or not the module is live

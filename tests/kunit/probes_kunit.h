@@ -3,8 +3,9 @@
  * KUnit tests for module/probes.c: how a fault's flags become an event
  * class, and the windows in flight that the probes open and look up
  * (module/inflight.c, whose interface the probes are the only users of).
- * Included at the end of probes.c when built with COWLAB_KUNIT=1, so that
- * static functions are in reach (like mm/damon/tests/).
+ * Included at the end of probes.c when built with
+ * CONFIG_COWLAB_KUNIT_TEST=y, so that static functions are in reach (like
+ * mm/damon/tests/).
  */
 #ifndef COWLAB_PROBES_KUNIT_H
 #define COWLAB_PROBES_KUNIT_H

@@ -5,7 +5,7 @@
  * records in the share of the faulting task's user), and the
  * recycling of exited entries oldest first, across the wrap-around of the
  * exit numbering.  Included at the end of stats.c when built with
- * COWLAB_KUNIT=1.
+ * CONFIG_COWLAB_KUNIT_TEST=y.
  *
  * Every test builds a small table of its own, with page records of its
  * own (cowlab_kunit_table()), and drives it with fake tasks whose tgids no
