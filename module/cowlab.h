@@ -34,21 +34,17 @@ extern const char *const cowlab_event_names[COWLAB_NR_EVENTS];
 
 /* What a task is inside of, for the probes that need to know. */
 enum cowlab_fault_kind {
-	COWLAB_FAULT_PTE,	/* a 4 KiB write-protect fault */
 	COWLAB_FAULT_PMD,	/* do_huge_pmd_wp_page() */
 	COWLAB_FAULT_UNSHARE,	/* GUP without FOLL_WRITE, or break_ksm() */
 };
 
+/* What a probe saw of a copy (ptep_clear_flush()) or a huge PMD fault. */
 #define COWLAB_F_UNSHARE	BIT(0)	/* FAULT_FLAG_UNSHARE */
-#define COWLAB_F_COPIED		BIT(1)	/* the PTE was replaced by a new page */
-#define COWLAB_F_ZERO		BIT(2)	/* ... and the old one was the zero page */
-#define COWLAB_F_REUSED		BIT(3)	/* the page was made writable in place */
+#define COWLAB_F_ZERO		BIT(1)	/* the page copied was the zero page */
+#define COWLAB_F_KSM		BIT(2)	/* the page copied was a KSM page */
+#define COWLAB_F_REUSED		BIT(3)	/* the PMD was made writable in place */
 #define COWLAB_F_ANON_THP	BIT(4)	/* the PMD mapped an anon THP */
 #define COWLAB_F_FALLBACK	BIT(5)	/* returned VM_FAULT_FALLBACK */
-#define COWLAB_F_KSM		BIT(6)	/* ... the old page was a KSM page */
-
-enum cowlab_event cowlab_classify(enum cowlab_fault_kind kind,
-				  unsigned int flags);
 
 /* stats.c: per-process counters and their lifetime. */
 struct cowlab_proc_snap {
@@ -77,7 +73,6 @@ void cowlab_stats_exec(struct cowlab_stats *s, struct task_struct *p);
 int cowlab_stats_reset(struct cowlab_stats *s, pid_t tgid);
 int cowlab_stats_get(struct cowlab_stats *s, unsigned int idx,
 		     struct cowlab_proc_snap *snap);
-unsigned int cowlab_stats_capacity(struct cowlab_stats *s);
 
 struct cowlab_stats_totals {
 	unsigned int tracked;
@@ -156,7 +151,6 @@ struct cowlab_pages_hot {
 struct cowlab_pageset *cowlab_pageset_create(unsigned long max_pages,
 					     unsigned long user_pages);
 void cowlab_pageset_destroy(struct cowlab_pageset *ps);
-void cowlab_pages_sync(struct cowlab_pageset *ps);
 void cowlab_pages_note_hot(struct cowlab_pageset *ps,
 			   struct cowlab_pages_hot *h, unsigned long addr,
 			   enum cowlab_event ev);
@@ -205,8 +199,6 @@ struct cowlab_fault {
 	u8 flags;
 };
 
-int cowlab_inflight_init(void);
-void cowlab_inflight_exit(void);
 bool cowlab_inflight_push(struct cowlab_fault *f);
 unsigned long cowlab_inflight_dropped(void);
 void cowlab_inflight_pop(struct cowlab_fault *f);

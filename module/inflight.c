@@ -17,6 +17,10 @@
  * windows open (a THP fault inside a GUP call), so it owns at most two
  * slots.  When all slots of the hash window are taken, the window is not
  * opened and cowlab_inflight_full counts it.
+ *
+ * Nothing to set up or tear down: once the probes are unregistered, slots
+ * of tasks that were inside a window point into kretprobe instances that
+ * the kprobe core frees, and are never read again.
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
@@ -126,18 +130,4 @@ NOKPROBE_SYMBOL(cowlab_inflight_mine);
 unsigned long cowlab_inflight_dropped(void)
 {
 	return atomic_long_read(&cowlab_inflight_full);
-}
-
-int cowlab_inflight_init(void)
-{
-	return 0;
-}
-
-/*
- * Called after the probes are unregistered.  Slots of tasks still inside a
- * fault point into kretprobe instances that the kprobe core frees; they
- * are never read again.
- */
-void cowlab_inflight_exit(void)
-{
 }

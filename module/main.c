@@ -2,7 +2,7 @@
 /*
  * cowlab: count copy-on-write breaks per process, and show them in debugfs.
  *
- * Set-up order: the data first (counters, in-flight records), then the
+ * Set-up order: the data first (page records, process table), then the
  * process tracepoints and the debugfs files, and the fault probes last, so
  * that no handler runs before what it touches exists.  Tear-down is the
  * reverse.
@@ -64,12 +64,9 @@ static int __init cowlab_init(void)
 		err = PTR_ERR(cowlab_stats);
 		goto out_pages;
 	}
-	err = cowlab_inflight_init();
-	if (err)
-		goto out_stats;
 	err = cowlab_tracepoints_init(cowlab_stats);
 	if (err)
-		goto out_inflight;
+		goto out_stats;
 	err = cowlab_debugfs_init(cowlab_stats, cowlab_pages);
 	if (err)
 		goto out_tracepoints;
@@ -85,8 +82,6 @@ out_debugfs:
 	cowlab_vmas_exit();
 out_tracepoints:
 	cowlab_tracepoints_exit();
-out_inflight:
-	cowlab_inflight_exit();
 out_stats:
 	cowlab_stats_destroy(cowlab_stats);
 out_pages:
@@ -100,7 +95,6 @@ static void __exit cowlab_exit(void)
 	cowlab_debugfs_exit();
 	cowlab_vmas_exit();
 	cowlab_tracepoints_exit();
-	cowlab_inflight_exit();
 	cowlab_stats_destroy(cowlab_stats);
 	cowlab_pageset_destroy(cowlab_pages);
 	pr_info("unloaded\n");

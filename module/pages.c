@@ -755,7 +755,7 @@ struct cowlab_pageset *cowlab_pageset_create(unsigned long max_pages,
 }
 
 /* Wait until every table and block already dropped is freed. */
-void cowlab_pages_sync(struct cowlab_pageset *ps)
+static void cowlab_pages_sync(struct cowlab_pageset *ps)
 {
 	rcu_barrier();
 	flush_workqueue(ps->wq);

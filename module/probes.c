@@ -70,25 +70,25 @@
 /* Where the handlers count: the module's table of processes. */
 static struct cowlab_stats *cowlab_probe_stats;
 
-enum cowlab_event cowlab_classify(enum cowlab_fault_kind kind,
-				  unsigned int flags)
+/* The class of a 4 KiB copy, committed at ptep_clear_flush(). */
+static enum cowlab_event cowlab_classify_copy(unsigned int flags)
+{
+	if (flags & COWLAB_F_UNSHARE)
+		return COWLAB_EV_UNSHARE;
+	if (flags & COWLAB_F_ZERO)
+		return COWLAB_EV_COW_ZERO;
+	if (flags & COWLAB_F_KSM)
+		return COWLAB_EV_COW_KSM;
+	return COWLAB_EV_COW_COPY;
+}
+
+NOKPROBE_SYMBOL(cowlab_classify_copy);
+
+/* The class of a huge PMD fault, from what its window saw; or none. */
+static enum cowlab_event cowlab_classify_pmd(unsigned int flags)
 {
 	bool unshare = flags & COWLAB_F_UNSHARE;
 
-	if (kind == COWLAB_FAULT_PTE) {
-		if (flags & COWLAB_F_COPIED) {
-			if (unshare)
-				return COWLAB_EV_UNSHARE;
-			if (flags & COWLAB_F_ZERO)
-				return COWLAB_EV_COW_ZERO;
-			if (flags & COWLAB_F_KSM)
-				return COWLAB_EV_COW_KSM;
-			return COWLAB_EV_COW_COPY;
-		}
-		if ((flags & COWLAB_F_REUSED) && !unshare)
-			return COWLAB_EV_WP_REUSE;
-		return COWLAB_EV_NONE;
-	}
 	if ((flags & COWLAB_F_REUSED) && !unshare)
 		return COWLAB_EV_THP_REUSE;
 	/* An unshare fault that splits is counted as unshare, not here. */
@@ -98,7 +98,7 @@ enum cowlab_event cowlab_classify(enum cowlab_fault_kind kind,
 	return COWLAB_EV_NONE;
 }
 
-NOKPROBE_SYMBOL(cowlab_classify);
+NOKPROBE_SYMBOL(cowlab_classify_pmd);
 
 /*
  * A function that holds another's body, which may be inlined in it: where
@@ -159,7 +159,7 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 	struct vm_area_struct *vma = (struct vm_area_struct *)cowlab_arg(regs, 0);
 	unsigned long address = cowlab_arg(regs, 1);
 	pte_t *ptep = (pte_t *)cowlab_arg(regs, 2);
-	unsigned int flags = COWLAB_F_COPIED;
+	unsigned int flags = 0;
 	unsigned long ip = cowlab_return_address(regs);
 	pte_t old;
 
@@ -180,7 +180,7 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 	else if (cowlab_vma_mergeable(vma) && cowlab_pte_maps_ksm(old))
 		flags |= COWLAB_F_KSM;
 	cowlab_stats_count(cowlab_probe_stats, vma->vm_mm, address & PAGE_MASK,
-			   cowlab_classify(COWLAB_FAULT_PTE, flags));
+			   cowlab_classify_copy(flags));
 	return 0;
 }
 
@@ -329,7 +329,7 @@ static int cowlab_huge_wp_return(struct kretprobe_instance *ri,
 	cowlab_inflight_pop(f);
 	if (regs_return_value(regs) & VM_FAULT_FALLBACK)
 		f->flags |= COWLAB_F_FALLBACK;
-	ev = cowlab_classify(f->kind, f->flags);
+	ev = cowlab_classify_pmd(f->flags);
 	if (ev != COWLAB_EV_NONE)
 		cowlab_stats_count(cowlab_probe_stats, f->mm, f->address, ev);
 	return 0;

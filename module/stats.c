@@ -643,11 +643,6 @@ int cowlab_stats_get(struct cowlab_stats *s, unsigned int idx,
 	return ret;
 }
 
-unsigned int cowlab_stats_capacity(struct cowlab_stats *s)
-{
-	return s->pool_size;
-}
-
 void cowlab_stats_totals(struct cowlab_stats *s, struct cowlab_stats_totals *t)
 {
 	t->capacity = s->pool_size;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * KUnit tests for module/probes.c: how a fault's flags become an event
- * class, and the windows in flight that the probes open and look up
+ * KUnit tests for module/probes.c: how what a probe saw becomes an event
+ * class (a 4 KiB copy at ptep_clear_flush(), a huge PMD fault's window),
+ * and the windows in flight that the probes open and look up
  * (module/inflight.c, whose interface the probes are the only users of).
  * Included at the end of probes.c when built with
  * CONFIG_COWLAB_KUNIT_TEST=y, so that static functions are in reach (like
@@ -14,35 +15,26 @@
 
 struct cowlab_classify_case {
 	const char *desc;
-	enum cowlab_fault_kind kind;
+	enum cowlab_event (*classify)(unsigned int flags);
 	unsigned int flags;
 	enum cowlab_event want;
 };
 
-#define CL_PTE	COWLAB_FAULT_PTE
-#define CL_PMD	COWLAB_FAULT_PMD
+#define CL_COPY	cowlab_classify_copy
+#define CL_PMD	cowlab_classify_pmd
 #define CL_F(x)	COWLAB_F_##x
 #define CL_EV(x)	COWLAB_EV_##x
 
 static const struct cowlab_classify_case cowlab_classify_cases[] = {
-	/* do_wp_page(): what the inner probes saw decides. */
-	{ "pte nothing seen", CL_PTE, 0, CL_EV(NONE) },
-	{ "pte copied", CL_PTE, CL_F(COPIED), CL_EV(COW_COPY) },
-	{ "pte copied zero page", CL_PTE, CL_F(COPIED) | CL_F(ZERO), CL_EV(COW_ZERO) },
-	{ "pte reused", CL_PTE, CL_F(REUSED), CL_EV(WP_REUSE) },
-	{ "pte copied and reused", CL_PTE, CL_F(COPIED) | CL_F(REUSED), CL_EV(COW_COPY) },
-	{ "pte zero without copy", CL_PTE, CL_F(ZERO), CL_EV(NONE) },
-	{ "pte unshare copied", CL_PTE, CL_F(UNSHARE) | CL_F(COPIED), CL_EV(UNSHARE) },
-	{ "pte unshare copied zero page", CL_PTE,
-	  CL_F(UNSHARE) | CL_F(COPIED) | CL_F(ZERO), CL_EV(UNSHARE) },
-	{ "pte unshare reused", CL_PTE, CL_F(UNSHARE) | CL_F(REUSED), CL_EV(NONE) },
-	{ "pte unshare nothing seen", CL_PTE, CL_F(UNSHARE), CL_EV(NONE) },
-	{ "pte fallback alone", CL_PTE, CL_F(FALLBACK), CL_EV(NONE) },
-	{ "pte anon thp fallback", CL_PTE, CL_F(ANON_THP) | CL_F(FALLBACK), CL_EV(NONE) },
-	{ "pte copied with fallback", CL_PTE, CL_F(COPIED) | CL_F(FALLBACK),
-	  CL_EV(COW_COPY) },
-	{ "pte reused with anon thp", CL_PTE, CL_F(REUSED) | CL_F(ANON_THP),
-	  CL_EV(WP_REUSE) },
+	/* ptep_clear_flush() from wp_page_copy(): what the old PTE was. */
+	{ "copy", CL_COPY, 0, CL_EV(COW_COPY) },
+	{ "copy of the zero page", CL_COPY, CL_F(ZERO), CL_EV(COW_ZERO) },
+	{ "copy of a ksm page", CL_COPY, CL_F(KSM), CL_EV(COW_KSM) },
+	{ "unshare copy", CL_COPY, CL_F(UNSHARE), CL_EV(UNSHARE) },
+	{ "unshare copy of the zero page", CL_COPY, CL_F(UNSHARE) | CL_F(ZERO),
+	  CL_EV(UNSHARE) },
+	{ "unshare copy of a ksm page", CL_COPY, CL_F(UNSHARE) | CL_F(KSM),
+	  CL_EV(UNSHARE) },
 	/* do_huge_pmd_wp_page(): reuse in place, or split and fall back. */
 	{ "pmd nothing seen", CL_PMD, 0, CL_EV(NONE) },
 	{ "pmd reused", CL_PMD, CL_F(REUSED), CL_EV(THP_REUSE) },
@@ -55,12 +47,9 @@ static const struct cowlab_classify_case cowlab_classify_cases[] = {
 	{ "pmd unshare split", CL_PMD, CL_F(UNSHARE) | CL_F(ANON_THP) | CL_F(FALLBACK),
 	  CL_EV(NONE) },
 	{ "pmd unshare reused", CL_PMD, CL_F(UNSHARE) | CL_F(REUSED), CL_EV(NONE) },
-	{ "pmd copied is not a pte copy", CL_PMD, CL_F(COPIED), CL_EV(NONE) },
-	{ "pmd copied zero is not a pte copy", CL_PMD, CL_F(COPIED) | CL_F(ZERO),
-	  CL_EV(NONE) },
 };
 
-#undef CL_PTE
+#undef CL_COPY
 #undef CL_PMD
 #undef CL_F
 #undef CL_EV
@@ -78,49 +67,43 @@ static void cowlab_classify_flag_table(struct kunit *test)
 {
 	const struct cowlab_classify_case *c = test->param_value;
 
-	KUNIT_EXPECT_EQ_MSG(test, cowlab_classify(c->kind, c->flags), c->want,
-			    "kind %d flags %#x", c->kind, c->flags);
+	KUNIT_EXPECT_EQ_MSG(test, c->classify(c->flags), c->want,
+			    "flags %#x", c->flags);
 }
 
 /* Every flag combination, both kinds: the classes stay where they belong. */
 static void cowlab_classify_all_flag_combinations(struct kunit *test)
 {
-	unsigned int all = COWLAB_F_UNSHARE | COWLAB_F_COPIED | COWLAB_F_ZERO |
+	unsigned int all = COWLAB_F_UNSHARE | COWLAB_F_ZERO | COWLAB_F_KSM |
 			   COWLAB_F_REUSED | COWLAB_F_ANON_THP |
 			   COWLAB_F_FALLBACK;
 	unsigned int flags;
 
 	for (flags = 0; flags <= all; flags++) {
-		enum cowlab_event pte = cowlab_classify(COWLAB_FAULT_PTE, flags);
-		enum cowlab_event pmd = cowlab_classify(COWLAB_FAULT_PMD, flags);
+		enum cowlab_event copy = cowlab_classify_copy(flags);
+		enum cowlab_event pmd = cowlab_classify_pmd(flags);
 		bool unshare = flags & COWLAB_F_UNSHARE;
 
-		/* A 4 KiB fault never yields a huge-page class ... */
-		KUNIT_EXPECT_TRUE_MSG(test, pte == COWLAB_EV_NONE ||
-				      pte == COWLAB_EV_COW_COPY ||
-				      pte == COWLAB_EV_COW_ZERO ||
-				      pte == COWLAB_EV_WP_REUSE ||
-				      pte == COWLAB_EV_UNSHARE,
-				      "pte flags %#x: %d", flags, pte);
-		/* ... and a huge PMD fault only yields one. */
+		/* A 4 KiB copy is always counted, as a 4 KiB class ... */
+		KUNIT_EXPECT_TRUE_MSG(test, copy == COWLAB_EV_COW_COPY ||
+				      copy == COWLAB_EV_COW_ZERO ||
+				      copy == COWLAB_EV_COW_KSM ||
+				      copy == COWLAB_EV_UNSHARE,
+				      "copy flags %#x: %d", flags, copy);
+		/* ... and a huge PMD fault only yields a THP one. */
 		KUNIT_EXPECT_TRUE_MSG(test, pmd == COWLAB_EV_NONE ||
 				      pmd == COWLAB_EV_THP_REUSE ||
 				      pmd == COWLAB_EV_THP_SPLIT,
 				      "pmd flags %#x: %d", flags, pmd);
-		/* A copy is always counted, as exactly one class. */
-		if (flags & COWLAB_F_COPIED)
-			KUNIT_EXPECT_NE_MSG(test, pte, COWLAB_EV_NONE,
-					    "pte flags %#x", flags);
 		/* Unshare faults are counted as unshare, or not at all. */
 		if (unshare) {
-			KUNIT_EXPECT_TRUE_MSG(test, pte == COWLAB_EV_NONE ||
-					      pte == COWLAB_EV_UNSHARE,
-					      "pte flags %#x: %d", flags, pte);
+			KUNIT_EXPECT_EQ_MSG(test, copy, COWLAB_EV_UNSHARE,
+					    "copy flags %#x", flags);
 			KUNIT_EXPECT_EQ_MSG(test, pmd, COWLAB_EV_NONE,
 					    "pmd flags %#x", flags);
 		} else {
-			KUNIT_EXPECT_NE_MSG(test, pte, COWLAB_EV_UNSHARE,
-					    "pte flags %#x", flags);
+			KUNIT_EXPECT_NE_MSG(test, copy, COWLAB_EV_UNSHARE,
+					    "copy flags %#x", flags);
 		}
 	}
 }
@@ -148,7 +131,6 @@ static void cowlab_inflight_none(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, mm);
 	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
 	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
-	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PTE));
 	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm,
 						     0x200000,
 						     COWLAB_F_REUSED));
@@ -197,7 +179,6 @@ static void cowlab_inflight_pmd_inside_unshare(struct kunit *test)
 	KUNIT_EXPECT_PTR_NE(test, thp->slot, gup->slot);
 	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
 	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
-	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PTE));
 	KUNIT_EXPECT_PTR_EQ(test,
 			    cowlab_inflight_mark(COWLAB_FAULT_PMD, mm, 0x200000,
 						 COWLAB_F_REUSED), thp);
@@ -210,9 +191,8 @@ static void cowlab_inflight_pmd_inside_unshare(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm,
 						     0x400000,
 						     COWLAB_F_FALLBACK));
-	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PTE, mm,
-						     0x200000,
-						     COWLAB_F_COPIED));
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_UNSHARE, mm,
+						     0x200000, COWLAB_F_ZERO));
 	KUNIT_EXPECT_EQ(test, thp->flags, COWLAB_F_ANON_THP | COWLAB_F_REUSED);
 	KUNIT_EXPECT_EQ(test, gup->flags, 0);
 

@@ -151,9 +151,10 @@ static bool cowlab_kunit_find(struct cowlab_stats *s, pid_t tgid,
 			      struct cowlab_proc_snap *snap)
 {
 	unsigned int idx;
+	int ret;
 
-	for (idx = 0; idx < cowlab_stats_capacity(s); idx++)
-		if (!cowlab_stats_get(s, idx, snap) && snap->tgid == tgid)
+	for (idx = 0; (ret = cowlab_stats_get(s, idx, snap)) != -ERANGE; idx++)
+		if (!ret && snap->tgid == tgid)
 			return true;
 	return false;
 }
@@ -948,11 +949,13 @@ static void cowlab_stats_task_exit_seq_skips_zero(struct kunit *test)
 /* cowlab_stats_get(s, ) walks the whole table and says where it ends. */
 static void cowlab_stats_get_bounds(struct kunit *test)
 {
+	struct cowlab_stats_totals t;
 	struct cowlab_stats *s;
 	struct cowlab_proc_snap snap;
 
 	s = cowlab_kunit_table(test, 16);
-	KUNIT_EXPECT_EQ(test, cowlab_stats_capacity(s), 16U);
+	cowlab_stats_totals(s, &t);
+	KUNIT_EXPECT_EQ(test, t.capacity, 16U);
 	KUNIT_EXPECT_EQ(test, cowlab_stats_get(s, 0, &snap), -ENOENT);
 	KUNIT_EXPECT_EQ(test, cowlab_stats_get(s, 15, &snap), -ENOENT);
 	KUNIT_EXPECT_EQ(test, cowlab_stats_get(s, 16, &snap), -ERANGE);
@@ -1006,6 +1009,7 @@ static void cowlab_stats_tables_independent(struct kunit *test)
 	struct mm_struct *mm;
 	unsigned int idx, n;
 	long gen2;
+	int ret;
 
 	cowlab_kunit_need_owner(test);
 	s1 = cowlab_kunit_table_n(test, 0, 16, COWLAB_KUNIT_MAX_PAGES, 0);
@@ -1048,8 +1052,9 @@ static void cowlab_stats_tables_independent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t.tracked, 1U);
 	KUNIT_EXPECT_EQ(test, t.dropped + t.events_dropped + t.unattributed,
 			0UL);
-	for (n = 0, idx = 0; idx < cowlab_stats_capacity(s2); idx++) {
-		if (cowlab_stats_get(s2, idx, &snap))
+	for (n = 0, idx = 0; (ret = cowlab_stats_get(s2, idx, &snap)) != -ERANGE;
+	     idx++) {
+		if (ret)
 			continue;
 		n++;
 		KUNIT_EXPECT_EQ_MSG(test, snap.tgid, p->tgid, "entry %u", idx);
