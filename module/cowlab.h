@@ -32,10 +32,13 @@ enum cowlab_event {
 
 extern const char *const cowlab_event_names[COWLAB_NR_EVENTS];
 
-/* What a task is inside of, for the probes that need to know. */
-enum cowlab_fault_kind {
-	COWLAB_FAULT_PMD,	/* do_huge_pmd_wp_page() */
-	COWLAB_FAULT_UNSHARE,	/* GUP without FOLL_WRITE, or break_ksm() */
+/*
+ * The windows a task can be inside of, open from a kretprobe's entry to
+ * its return, for the inner probes that need to know (inflight.c).
+ */
+enum cowlab_window_kind {
+	COWLAB_WINDOW_PMD,	/* do_huge_pmd_wp_page() */
+	COWLAB_WINDOW_UNSHARE,	/* GUP without FOLL_WRITE, or break_ksm() */
 };
 
 /* What a probe saw of a copy (ptep_clear_flush()) or a huge PMD fault. */
@@ -140,7 +143,7 @@ struct cowlab_user_snap {
  * What the fault path remembers of one process's records.  The caller
  * sets @tgid and zeroes the rest when it changes process.
  */
-struct cowlab_pages_hot {
+struct cowlab_pages_cache {
 	pid_t tgid;
 	unsigned long gen;		/* of the set, when filled */
 	struct cowlab_pages *pages;	/* NULL: look up */
@@ -151,9 +154,9 @@ struct cowlab_pages_hot {
 struct cowlab_pageset *cowlab_pageset_create(unsigned long max_pages,
 					     unsigned long user_pages);
 void cowlab_pageset_destroy(struct cowlab_pageset *ps);
-void cowlab_pages_note_hot(struct cowlab_pageset *ps,
-			   struct cowlab_pages_hot *h, unsigned long addr,
-			   enum cowlab_event ev);
+void cowlab_pages_note(struct cowlab_pageset *ps,
+		       struct cowlab_pages_cache *c, unsigned long addr,
+		       enum cowlab_event ev);
 void cowlab_pages_zap(struct cowlab_pageset *ps, pid_t tgid,
 		      unsigned long start, unsigned long end);
 void cowlab_pages_forget(struct cowlab_pageset *ps, pid_t tgid);
@@ -191,7 +194,12 @@ int cowlab_walk_range(struct vm_area_struct *vma, unsigned long start,
 /* inflight.c: windows in flight, per task. */
 struct cowlab_inflight_slot;
 
-struct cowlab_fault {
+/*
+ * One open window: a huge PMD fault (@mm, @address and what the inner
+ * probes saw in @flags), or a GUP call or break_ksm() whose copies are
+ * unshares.  It lives in the kretprobe instance's data.
+ */
+struct cowlab_window {
 	struct cowlab_inflight_slot *slot;
 	struct mm_struct *mm;
 	unsigned long address;
@@ -199,16 +207,16 @@ struct cowlab_fault {
 	u8 flags;
 };
 
-bool cowlab_inflight_push(struct cowlab_fault *f);
+bool cowlab_inflight_push(struct cowlab_window *w);
 unsigned long cowlab_inflight_dropped(void);
-void cowlab_inflight_pop(struct cowlab_fault *f);
-/* Mark current's in-flight fault of @kind at @mm/@address with @flags. */
-struct cowlab_fault *cowlab_inflight_mark(enum cowlab_fault_kind kind,
-					  struct mm_struct *mm,
-					  unsigned long address,
-					  unsigned int flags);
+void cowlab_inflight_pop(struct cowlab_window *w);
+/* Mark current's open window of @kind at @mm/@address with @flags. */
+struct cowlab_window *cowlab_inflight_mark(enum cowlab_window_kind kind,
+					   struct mm_struct *mm,
+					   unsigned long address,
+					   unsigned int flags);
 /* Is current inside a window of @kind? */
-bool cowlab_inflight_mine(enum cowlab_fault_kind kind);
+bool cowlab_inflight_inside(enum cowlab_window_kind kind);
 
 /* probes.c: the kprobe table. */
 int cowlab_probes_init(struct cowlab_stats *s);

@@ -36,7 +36,7 @@
 
 struct cowlab_inflight_slot {
 	struct task_struct *task;	/* owner, or NULL */
-	struct cowlab_fault *fault;	/* written by the owner only */
+	struct cowlab_window *window;	/* written by the owner only */
 };
 
 static struct cowlab_inflight_slot cowlab_inflight[COWLAB_INFLIGHT_SLOTS];
@@ -48,7 +48,7 @@ static unsigned int cowlab_inflight_home(struct task_struct *t)
 }
 
 /* Called from a kretprobe entry handler, for current. */
-bool cowlab_inflight_push(struct cowlab_fault *f)
+bool cowlab_inflight_push(struct cowlab_window *w)
 {
 	unsigned int home = cowlab_inflight_home(current), i;
 
@@ -58,8 +58,8 @@ bool cowlab_inflight_push(struct cowlab_fault *f)
 
 		if (READ_ONCE(s->task) || cmpxchg(&s->task, NULL, current))
 			continue;
-		WRITE_ONCE(s->fault, f);
-		f->slot = s;
+		WRITE_ONCE(s->window, w);
+		w->slot = s;
 		return true;
 	}
 	atomic_long_inc(&cowlab_inflight_full);
@@ -69,11 +69,11 @@ bool cowlab_inflight_push(struct cowlab_fault *f)
 NOKPROBE_SYMBOL(cowlab_inflight_push);
 
 /* Called from the matching return handler, by the same task. */
-void cowlab_inflight_pop(struct cowlab_fault *f)
+void cowlab_inflight_pop(struct cowlab_window *w)
 {
-	struct cowlab_inflight_slot *s = f->slot;
+	struct cowlab_inflight_slot *s = w->slot;
 
-	WRITE_ONCE(s->fault, NULL);
+	WRITE_ONCE(s->window, NULL);
 	/* Pairs with the cmpxchg() of the next owner's push. */
 	smp_store_release(&s->task, NULL);
 }
@@ -81,20 +81,21 @@ void cowlab_inflight_pop(struct cowlab_fault *f)
 NOKPROBE_SYMBOL(cowlab_inflight_pop);
 
 /* The calling task's window of @kind, or NULL.  Only it writes its slots. */
-static struct cowlab_fault *cowlab_inflight_find(enum cowlab_fault_kind kind)
+static struct cowlab_window *
+cowlab_inflight_find(enum cowlab_window_kind kind)
 {
 	unsigned int home = cowlab_inflight_home(current), i;
 
 	for (i = 0; i < COWLAB_INFLIGHT_WINDOW; i++) {
 		struct cowlab_inflight_slot *s =
 			&cowlab_inflight[(home + i) % COWLAB_INFLIGHT_SLOTS];
-		struct cowlab_fault *f;
+		struct cowlab_window *w;
 
 		if (READ_ONCE(s->task) != current)
 			continue;
-		f = READ_ONCE(s->fault);
-		if (f && f->kind == kind)
-			return f;
+		w = READ_ONCE(s->window);
+		if (w && w->kind == kind)
+			return w;
 	}
 	return NULL;
 }
@@ -102,30 +103,30 @@ static struct cowlab_fault *cowlab_inflight_find(enum cowlab_fault_kind kind)
 NOKPROBE_SYMBOL(cowlab_inflight_find);
 
 /*
- * Add @flags to the calling task's fault in flight if it is of @kind, at
- * @address of @mm; return that fault (its owner may write it), or NULL.
+ * Add @flags to the calling task's window of @kind if it is open at
+ * @address of @mm; return that window (its owner may write it), or NULL.
  */
-struct cowlab_fault *cowlab_inflight_mark(enum cowlab_fault_kind kind,
-					  struct mm_struct *mm,
-					  unsigned long address,
-					  unsigned int flags)
+struct cowlab_window *cowlab_inflight_mark(enum cowlab_window_kind kind,
+					   struct mm_struct *mm,
+					   unsigned long address,
+					   unsigned int flags)
 {
-	struct cowlab_fault *f = cowlab_inflight_find(kind);
+	struct cowlab_window *w = cowlab_inflight_find(kind);
 
-	if (!f || f->mm != mm || f->address != address)
+	if (!w || w->mm != mm || w->address != address)
 		return NULL;
-	f->flags |= flags;
-	return f;
+	w->flags |= flags;
+	return w;
 }
 
 NOKPROBE_SYMBOL(cowlab_inflight_mark);
 
-bool cowlab_inflight_mine(enum cowlab_fault_kind kind)
+bool cowlab_inflight_inside(enum cowlab_window_kind kind)
 {
 	return cowlab_inflight_find(kind);
 }
 
-NOKPROBE_SYMBOL(cowlab_inflight_mine);
+NOKPROBE_SYMBOL(cowlab_inflight_inside);
 
 unsigned long cowlab_inflight_dropped(void)
 {

@@ -88,7 +88,7 @@ struct cowlab_pageset {
 	struct xarray users;		/* uid -> struct cowlab_user */
 	/* Frees tables after a grace period, in process context. */
 	struct workqueue_struct *wq;
-	/* Bumped whenever a table or a block goes: see cowlab_pages_hot. */
+	/* Bumped whenever a table or a block goes: see cowlab_pages_cache. */
 	atomic_long_t gen;
 	atomic_long_t blocks;
 	unsigned long blocks_max, user_blocks_max;
@@ -404,17 +404,17 @@ NOKPROBE_SYMBOL(cowlab_rec_note);
 
 /*
  * Note event @ev (a 4 KiB copy, zero-page replacement, unshare or reuse,
- * or a huge zero page replaced) at @addr of the process @h->tgid, through
- * @h, which remembers that process's records and the block last used (the
+ * or a huge zero page replaced) at @addr of the process @c->tgid, through
+ * @c, which remembers that process's records and the block last used (the
  * caller zeroes it when it changes process).  Called from the fault probes
  * with the lock of the page table mapping @addr held: never sleeps, and no
  * other fault updates the same records meanwhile.  Tables and blocks
  * cannot be freed under us: they go after a grace period, and we run with
  * preemption off.
  */
-void cowlab_pages_note_hot(struct cowlab_pageset *ps,
-			   struct cowlab_pages_hot *h, unsigned long addr,
-			   enum cowlab_event ev)
+void cowlab_pages_note(struct cowlab_pageset *ps,
+		       struct cowlab_pages_cache *c, unsigned long addr,
+		       enum cowlab_event ev)
 {
 	unsigned long idx = cowlab_block_index(addr);
 	unsigned long gen = atomic_long_read_acquire(&ps->gen);
@@ -425,36 +425,36 @@ void cowlab_pages_note_hot(struct cowlab_pageset *ps,
 
 	if (!cowlab_ev_installs(ev) && ev != COWLAB_EV_WP_REUSE)
 		return;
-	if (h->gen != gen) {
-		h->pages = NULL;
-		h->gen = gen;
+	if (c->gen != gen) {
+		c->pages = NULL;
+		c->gen = gen;
 	}
 	/* In NMI context (a breakpoint kprobe): no locks, no allocation. */
-	if (!h->pages) {
-		h->pages = cowlab_pages_of(ps, h->tgid, !in_nmi());
-		h->block = NULL;
+	if (!c->pages) {
+		c->pages = cowlab_pages_of(ps, c->tgid, !in_nmi());
+		c->block = NULL;
 	}
-	if (!h->pages)
+	if (!c->pages)
 		goto drop;
 	slot = cowlab_block_slot(addr);
 	last = ev == COWLAB_EV_THP_ZERO || ev == COWLAB_EV_HUGE_COPY ?
 	       COWLAB_BLOCK_PAGES - 1 : slot;
 again:
-	if (!h->block || h->idx != idx) {
-		h->block = xa_load(&h->pages->blocks, idx);
-		h->idx = idx;
+	if (!c->block || c->idx != idx) {
+		c->block = xa_load(&c->pages->blocks, idx);
+		c->idx = idx;
 	}
-	b = h->block;
+	b = c->block;
 	if (!b || atomic_read(&b->nr) < 0) {
 		b = in_nmi() || tries++ ? NULL :
-		    cowlab_block_install(h->pages, idx, &why);
-		h->block = b;
+		    cowlab_block_install(c->pages, idx, &why);
+		c->block = b;
 		if (!b)
 			goto drop;
 	}
 	for (; slot <= last; slot++) {
-		if (!cowlab_rec_note(h->pages, b, &b->rec[slot], ev)) {
-			h->block = NULL;
+		if (!cowlab_rec_note(c->pages, b, &b->rec[slot], ev)) {
+			c->block = NULL;
 			goto again;
 		}
 	}
@@ -462,11 +462,11 @@ again:
 drop:
 	atomic_long_inc(&ps->dropped);
 	atomic_long_inc(why);
-	if (h->pages)
-		atomic_long_inc(&h->pages->dropped);
+	if (c->pages)
+		atomic_long_inc(&c->pages->dropped);
 }
 
-NOKPROBE_SYMBOL(cowlab_pages_note_hot);
+NOKPROBE_SYMBOL(cowlab_pages_note);
 
 /*
  * Clear the records of @b from @first to @last; free @b if that emptied
@@ -529,7 +529,7 @@ NOKPROBE_SYMBOL(cowlab_pages_zap);
 
 /*
  * Drop the records of @tgid, if any.  The fault path may remember them
- * (struct cowlab_pages_hot): the generation goes up before the free is
+ * (struct cowlab_pages_cache): the generation goes up before the free is
  * queued, so that a fault that still trusts them started before the grace
  * period the free waits for.
  */

@@ -172,7 +172,7 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 		return 0;
 	}
 	if (atomic_read(&cowlab_unshare_windows) &&
-	    cowlab_inflight_mine(COWLAB_FAULT_UNSHARE))
+	    cowlab_inflight_inside(COWLAB_WINDOW_UNSHARE))
 		flags |= COWLAB_F_UNSHARE;
 	old = ptep_get(ptep);
 	if (cowlab_pte_is_zero(old))
@@ -198,13 +198,13 @@ static int cowlab_finish_fault_entry(struct kretprobe_instance *ri,
 				     struct pt_regs *regs)
 {
 	struct vm_fault *vmf = (struct vm_fault *)cowlab_arg(regs, 0);
-	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
+	struct cowlab_window *w = (struct cowlab_window *)ri->data;
 
 	if (!(vmf->flags & FAULT_FLAG_WRITE) ||
 	    (vmf->vma->vm_flags & VM_SHARED) || !vmf->cow_page)
 		return 1;
-	f->mm = vmf->vma->vm_mm;
-	f->address = vmf->address & PAGE_MASK;
+	w->mm = vmf->vma->vm_mm;
+	w->address = vmf->address & PAGE_MASK;
 	return 0;
 }
 
@@ -213,10 +213,10 @@ NOKPROBE_SYMBOL(cowlab_finish_fault_entry);
 static int cowlab_finish_fault_return(struct kretprobe_instance *ri,
 				      struct pt_regs *regs)
 {
-	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
+	struct cowlab_window *w = (struct cowlab_window *)ri->data;
 
 	if (!regs_return_value(regs))
-		cowlab_stats_count(cowlab_probe_stats, f->mm, f->address,
+		cowlab_stats_count(cowlab_probe_stats, w->mm, w->address,
 				   COWLAB_EV_FILE_COPY);
 	return 0;
 }
@@ -259,10 +259,10 @@ NOKPROBE_SYMBOL(cowlab_access_flags_pre);
 /* Open an unshare window for current in @ri; false if none is free. */
 static bool cowlab_unshare_window(struct kretprobe_instance *ri)
 {
-	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
+	struct cowlab_window *w = (struct cowlab_window *)ri->data;
 
-	f->kind = COWLAB_FAULT_UNSHARE;
-	if (!cowlab_inflight_push(f))
+	w->kind = COWLAB_WINDOW_UNSHARE;
+	if (!cowlab_inflight_push(w))
 		return false;
 	atomic_inc(&cowlab_unshare_windows);
 	return true;
@@ -294,7 +294,7 @@ NOKPROBE_SYMBOL(cowlab_ksm_entry);
 static int cowlab_window_return(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
-	cowlab_inflight_pop((struct cowlab_fault *)ri->data);
+	cowlab_inflight_pop((struct cowlab_window *)ri->data);
 	atomic_dec(&cowlab_unshare_windows);
 	return 0;
 }
@@ -306,16 +306,16 @@ static int cowlab_huge_wp_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
 	struct vm_fault *vmf = (struct vm_fault *)cowlab_arg(regs, 0);
-	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
+	struct cowlab_window *w = (struct cowlab_window *)ri->data;
 
-	f->mm = vmf->vma->vm_mm;
-	f->address = vmf->address & PMD_MASK;
-	f->kind = COWLAB_FAULT_PMD;
-	f->flags = (vmf->flags & COWLAB_FAULT_FLAG_UNSHARE) ?
+	w->mm = vmf->vma->vm_mm;
+	w->address = vmf->address & PMD_MASK;
+	w->kind = COWLAB_WINDOW_PMD;
+	w->flags = (vmf->flags & COWLAB_FAULT_FLAG_UNSHARE) ?
 		   COWLAB_F_UNSHARE : 0;
 	if (cowlab_pmd_maps_anon(cowlab_huge_wp_orig_pmd(regs, vmf)))
-		f->flags |= COWLAB_F_ANON_THP;
-	return cowlab_inflight_push(f) ? 0 : 1;
+		w->flags |= COWLAB_F_ANON_THP;
+	return cowlab_inflight_push(w) ? 0 : 1;
 }
 
 NOKPROBE_SYMBOL(cowlab_huge_wp_entry);
@@ -323,15 +323,15 @@ NOKPROBE_SYMBOL(cowlab_huge_wp_entry);
 static int cowlab_huge_wp_return(struct kretprobe_instance *ri,
 				 struct pt_regs *regs)
 {
-	struct cowlab_fault *f = (struct cowlab_fault *)ri->data;
+	struct cowlab_window *w = (struct cowlab_window *)ri->data;
 	enum cowlab_event ev;
 
-	cowlab_inflight_pop(f);
+	cowlab_inflight_pop(w);
 	if (regs_return_value(regs) & VM_FAULT_FALLBACK)
-		f->flags |= COWLAB_F_FALLBACK;
-	ev = cowlab_classify_pmd(f->flags);
+		w->flags |= COWLAB_F_FALLBACK;
+	ev = cowlab_classify_pmd(w->flags);
 	if (ev != COWLAB_EV_NONE)
-		cowlab_stats_count(cowlab_probe_stats, f->mm, f->address, ev);
+		cowlab_stats_count(cowlab_probe_stats, w->mm, w->address, ev);
 	return 0;
 }
 
@@ -343,7 +343,7 @@ static int cowlab_pmd_access_pre(struct kprobe *p, struct pt_regs *regs)
 	struct vm_area_struct *vma = (struct vm_area_struct *)cowlab_arg(regs, 0);
 	unsigned long address = cowlab_arg(regs, 1);
 
-	cowlab_inflight_mark(COWLAB_FAULT_PMD, vma->vm_mm, address & PMD_MASK,
+	cowlab_inflight_mark(COWLAB_WINDOW_PMD, vma->vm_mm, address & PMD_MASK,
 			     COWLAB_F_REUSED);
 	return 0;
 }
@@ -516,7 +516,7 @@ static int cowlab_probe_register_as(struct cowlab_probe *p, const char *sym)
 		p->rp.kp.symbol_name = sym;
 		p->rp.entry_handler = p->entry;
 		p->rp.handler = p->ret;
-		p->rp.data_size = sizeof(struct cowlab_fault);
+		p->rp.data_size = sizeof(struct cowlab_window);
 		/* Tasks may sleep inside: room for many at once. */
 		p->rp.maxactive = 64 + 16 * num_possible_cpus();
 		return register_kretprobe(&p->rp);

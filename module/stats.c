@@ -78,7 +78,7 @@ struct cowlab_exited {
 	u32 seq;			/* its exit_seq when it exited */
 };
 
-struct cowlab_hot;
+struct cowlab_fault_cache;
 
 /* A table of processes: the module has one, the KUnit suites their own. */
 struct cowlab_stats {
@@ -101,8 +101,8 @@ struct cowlab_stats {
 	atomic_long_t events_dropped;
 	atomic_long_t unattributed;
 
-	/* What the fault path remembers, per CPU; see struct cowlab_hot. */
-	struct cowlab_hot __percpu *hot;
+	/* What the fault path remembers, per CPU; see struct cowlab_fault_cache. */
+	struct cowlab_fault_cache __percpu *cache;
 	atomic_long_t gen;
 
 	struct cowlab_pageset *pages;	/* the page records, below us */
@@ -390,11 +390,11 @@ static struct task_struct *cowlab_owner(struct mm_struct *mm)
  * CLONE_THREAD, events stay with the old one until the next exit
  * anywhere.)  The page records keep their own generation.
  */
-struct cowlab_hot {
+struct cowlab_fault_cache {
 	struct mm_struct *mm;
 	unsigned long gen;
 	struct cowlab_proc *proc;
-	struct cowlab_pages_hot pages;
+	struct cowlab_pages_cache pages;
 };
 
 /*
@@ -411,8 +411,9 @@ void cowlab_stats_invalidate(struct cowlab_stats *s)
  * Remember @mm's process in @h, creating its entry if need be.  False (and
  * the event counted as dropped or unattributed) if it has none.
  */
-static bool cowlab_hot_fill(struct cowlab_stats *s, struct cowlab_hot *h,
-			    struct mm_struct *mm, unsigned long gen)
+static bool cowlab_fault_cache_fill(struct cowlab_stats *s,
+				    struct cowlab_fault_cache *h,
+				    struct mm_struct *mm, unsigned long gen)
 {
 	struct task_struct *owner;
 	struct cowlab_proc *p;
@@ -442,7 +443,7 @@ static bool cowlab_hot_fill(struct cowlab_stats *s, struct cowlab_hot *h,
 	return true;
 }
 
-NOKPROBE_SYMBOL(cowlab_hot_fill);
+NOKPROBE_SYMBOL(cowlab_fault_cache_fill);
 
 /*
  * Count @ev at @addr for the process owning @mm, and note the page in its
@@ -453,7 +454,7 @@ void cowlab_stats_count(struct cowlab_stats *s, struct mm_struct *mm,
 			unsigned long addr, enum cowlab_event ev)
 {
 	unsigned long gen = atomic_long_read_acquire(&s->gen);
-	struct cowlab_hot *h = get_cpu_ptr(s->hot);
+	struct cowlab_fault_cache *h = get_cpu_ptr(s->cache);
 
 	if (h->mm != mm || h->gen != gen) {
 		/* NMI context (a breakpoint kprobe): the fill takes locks. */
@@ -461,15 +462,15 @@ void cowlab_stats_count(struct cowlab_stats *s, struct mm_struct *mm,
 			atomic_long_inc(&s->events_dropped);
 			goto out;
 		}
-		if (!cowlab_hot_fill(s, h, mm, gen))
+		if (!cowlab_fault_cache_fill(s, h, mm, gen))
 			goto out;
 	}
 	atomic_inc(&h->proc->events[ev]);
 	/* An exiting process's records went at its exit: make none again. */
 	if (!READ_ONCE(h->proc->exit_seq))
-		cowlab_pages_note_hot(s->pages, &h->pages, addr, ev);
+		cowlab_pages_note(s->pages, &h->pages, addr, ev);
 out:
-	put_cpu_ptr(s->hot);
+	put_cpu_ptr(s->cache);
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_count);
@@ -662,7 +663,7 @@ void cowlab_stats_destroy(struct cowlab_stats *s)
 {
 	if (IS_ERR_OR_NULL(s))
 		return;
-	free_percpu(s->hot);
+	free_percpu(s->cache);
 	kvfree(s->pool);
 	kvfree(s->buckets);
 	kvfree(s->ring);
@@ -686,8 +687,8 @@ struct cowlab_stats *cowlab_stats_create(unsigned int max_procs,
 			      GFP_KERNEL);
 	s->ring_size = 2 * max_procs;
 	s->ring = kvcalloc(s->ring_size, sizeof(*s->ring), GFP_KERNEL);
-	s->hot = alloc_percpu(struct cowlab_hot);
-	if (!s->pool || !s->buckets || !s->ring || !s->hot) {
+	s->cache = alloc_percpu(struct cowlab_fault_cache);
+	if (!s->pool || !s->buckets || !s->ring || !s->cache) {
 		cowlab_stats_destroy(s);
 		return ERR_PTR(-ENOMEM);
 	}

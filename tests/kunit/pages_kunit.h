@@ -41,7 +41,7 @@
 #define P			PAGE_SIZE
 
 /* Start @h afresh for process @tgid, as a fault does. */
-static void cowlab_kunit_hot(struct cowlab_pages_hot *h, pid_t tgid)
+static void cowlab_kunit_cache(struct cowlab_pages_cache *h, pid_t tgid)
 {
 	memset(h, 0, sizeof(*h));
 	h->tgid = tgid;
@@ -51,10 +51,10 @@ static void cowlab_kunit_hot(struct cowlab_pages_hot *h, pid_t tgid)
 static void cowlab_kunit_note(struct cowlab_pageset *ps, pid_t tgid,
 			      unsigned long addr, enum cowlab_event ev)
 {
-	struct cowlab_pages_hot h;
+	struct cowlab_pages_cache h;
 
-	cowlab_kunit_hot(&h, tgid);
-	cowlab_pages_note_hot(ps, &h, addr, ev);
+	cowlab_kunit_cache(&h, tgid);
+	cowlab_pages_note(ps, &h, addr, ev);
 }
 
 /*
@@ -559,7 +559,7 @@ static void cowlab_pages_note_ignores_thp_events(struct kunit *test)
 	struct cowlab_pageset *ps = test->priv;
 	struct cowlab_pages_totals t;
 	struct cowlab_user_snap u;
-	struct cowlab_pages_hot h;
+	struct cowlab_pages_cache h;
 	struct cowlab_pages *p;
 	unsigned long key = 0;
 
@@ -567,8 +567,8 @@ static void cowlab_pages_note_ignores_thp_events(struct kunit *test)
 			  COWLAB_EV_THP_REUSE);
 	cowlab_kunit_note(ps, COWLAB_KUNIT_TGID, 0x200000,
 			  COWLAB_EV_THP_SPLIT);
-	cowlab_kunit_hot(&h, COWLAB_KUNIT_TGID);
-	cowlab_pages_note_hot(ps, &h, 0x200000, COWLAB_EV_THP_REUSE);
+	cowlab_kunit_cache(&h, COWLAB_KUNIT_TGID);
+	cowlab_pages_note(ps, &h, 0x200000, COWLAB_EV_THP_REUSE);
 	KUNIT_EXPECT_NULL(test, h.pages);
 	KUNIT_EXPECT_NULL(test, h.block);
 	p = cowlab_pages_get(ps, COWLAB_KUNIT_TGID);
@@ -1001,18 +1001,18 @@ static void cowlab_pages_totals_memory(struct kunit *test)
  * it remembers, without looking it up.  Swapping in a block of the test's
  * own shows which one a note writes to.
  */
-static void cowlab_pages_note_hot_remembers_block(struct kunit *test)
+static void cowlab_pages_note_remembers_block(struct kunit *test)
 {
 	struct cowlab_pageset *ps = test->priv;
 	struct cowlab_page_block *mine, *first;
 	unsigned long b = COWLAB_KUNIT_B;
-	struct cowlab_pages_hot h;
+	struct cowlab_pages_cache h;
 	struct cowlab_pages *p;
 
 	mine = kunit_kzalloc(test, sizeof(*mine), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mine);
-	cowlab_kunit_hot(&h, COWLAB_KUNIT_TGID);
-	cowlab_pages_note_hot(ps, &h, b + P, COWLAB_EV_COW_COPY);
+	cowlab_kunit_cache(&h, COWLAB_KUNIT_TGID);
+	cowlab_pages_note(ps, &h, b + P, COWLAB_EV_COW_COPY);
 	p = cowlab_pages_get(ps, COWLAB_KUNIT_TGID);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_PTR_EQ(test, h.pages, p);
@@ -1026,14 +1026,14 @@ static void cowlab_pages_note_hot_remembers_block(struct kunit *test)
 
 	/* Same block: the remembered one is written, no look-up. */
 	h.block = mine;
-	cowlab_pages_note_hot(ps, &h, b + 2 * P, COWLAB_EV_COW_ZERO);
+	cowlab_pages_note(ps, &h, b + 2 * P, COWLAB_EV_COW_ZERO);
 	KUNIT_EXPECT_PTR_EQ(test, h.block, mine);
 	cowlab_kunit_expect_rec(test, mine->rec[2].all, true, 0, 1, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&mine->nr), 1);
 	KUNIT_EXPECT_EQ(test, first->rec[2].all, 0U);
 
 	/* Another block: looked up (created), and remembered. */
-	cowlab_pages_note_hot(ps, &h, b + PMD_SIZE + 3 * P, COWLAB_EV_WP_REUSE);
+	cowlab_pages_note(ps, &h, b + PMD_SIZE + 3 * P, COWLAB_EV_WP_REUSE);
 	KUNIT_EXPECT_EQ(test, h.idx, COWLAB_KUNIT_IDX + 1);
 	KUNIT_EXPECT_PTR_EQ(test, h.block,
 			    xa_load(&p->blocks, COWLAB_KUNIT_IDX + 1));
@@ -1041,7 +1041,7 @@ static void cowlab_pages_note_hot_remembers_block(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, h.pages, p);
 
 	/* Back: looked up again, the real block this time. */
-	cowlab_pages_note_hot(ps, &h, b + 3 * P, COWLAB_EV_COW_COPY);
+	cowlab_pages_note(ps, &h, b + 3 * P, COWLAB_EV_COW_COPY);
 	KUNIT_EXPECT_EQ(test, h.idx, COWLAB_KUNIT_IDX);
 	KUNIT_EXPECT_PTR_EQ(test, h.block, first);
 	cowlab_kunit_expect_rec(test, first->rec[3].all, true, 1, 0, 0);
@@ -1089,11 +1089,11 @@ static void cowlab_pages_forget_drops_remembered_table(struct kunit *test)
 	struct cowlab_pageset *ps = test->priv;
 	unsigned long b = COWLAB_KUNIT_B;
 	struct cowlab_pages *old, *p;
-	struct cowlab_pages_hot h;
+	struct cowlab_pages_cache h;
 	long gen;
 
-	cowlab_kunit_hot(&h, COWLAB_KUNIT_TGID);
-	cowlab_pages_note_hot(ps, &h, b, COWLAB_EV_COW_COPY);
+	cowlab_kunit_cache(&h, COWLAB_KUNIT_TGID);
+	cowlab_pages_note(ps, &h, b, COWLAB_EV_COW_COPY);
 	old = cowlab_pages_get(ps, COWLAB_KUNIT_TGID);
 	KUNIT_ASSERT_NOT_NULL(test, old);
 	KUNIT_EXPECT_PTR_EQ(test, h.pages, old);
@@ -1105,7 +1105,7 @@ static void cowlab_pages_forget_drops_remembered_table(struct kunit *test)
 	cowlab_pages_forget(ps, COWLAB_KUNIT_TGID2);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&ps->gen), gen + 1);
 
-	cowlab_pages_note_hot(ps, &h, b + P, COWLAB_EV_WP_REUSE);
+	cowlab_pages_note(ps, &h, b + P, COWLAB_EV_WP_REUSE);
 	p = cowlab_pages_get(ps, COWLAB_KUNIT_TGID);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_PTR_NE(test, p, old);
@@ -1131,11 +1131,11 @@ static void cowlab_pages_dead_table_takes_no_block(struct kunit *test)
 	struct cowlab_pageset *ps = test->priv;
 	unsigned long b = COWLAB_KUNIT_B;
 	struct cowlab_pages_totals t0, t;
-	struct cowlab_pages_hot h;
+	struct cowlab_pages_cache h;
 	struct cowlab_pages *p;
 
-	cowlab_kunit_hot(&h, COWLAB_KUNIT_TGID);
-	cowlab_pages_note_hot(ps, &h, b, COWLAB_EV_COW_COPY);
+	cowlab_kunit_cache(&h, COWLAB_KUNIT_TGID);
+	cowlab_pages_note(ps, &h, b, COWLAB_EV_COW_COPY);
 	p = cowlab_pages_get(ps, COWLAB_KUNIT_TGID);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	cowlab_pages_forget(ps, COWLAB_KUNIT_TGID);
@@ -1145,7 +1145,7 @@ static void cowlab_pages_dead_table_takes_no_block(struct kunit *test)
 	 */
 	h.gen = atomic_long_read(&ps->gen);
 	cowlab_pages_totals(ps, &t0);
-	cowlab_pages_note_hot(ps, &h, b + PMD_SIZE, COWLAB_EV_COW_COPY);
+	cowlab_pages_note(ps, &h, b + PMD_SIZE, COWLAB_EV_COW_COPY);
 	KUNIT_EXPECT_PTR_EQ(test, h.pages, p);
 	KUNIT_EXPECT_NULL(test, h.block);
 	KUNIT_EXPECT_NULL(test, xa_load(&p->blocks, COWLAB_KUNIT_IDX + 1));
@@ -1172,13 +1172,13 @@ static void cowlab_pages_note_full_drops(struct kunit *test)
 	struct cowlab_pageset *ps;
 	struct cowlab_pages_totals t0, t;
 	pid_t tgid = COWLAB_KUNIT_TGID;
-	struct cowlab_pages_hot h;
+	struct cowlab_pages_cache h;
 	struct cowlab_pages *p;
 
 	ps = cowlab_kunit_resize(test, COWLAB_KUNIT_BLOCKS(2),
 				 COWLAB_KUNIT_BLOCKS(2));
-	cowlab_kunit_hot(&h, tgid);
-	cowlab_pages_note_hot(ps, &h, 0x1000, COWLAB_EV_COW_COPY);
+	cowlab_kunit_cache(&h, tgid);
+	cowlab_pages_note(ps, &h, 0x1000, COWLAB_EV_COW_COPY);
 	cowlab_kunit_note(ps, COWLAB_KUNIT_TGID2, 0x1000, COWLAB_EV_COW_COPY);
 	cowlab_pages_totals(ps, &t0);
 	KUNIT_EXPECT_EQ(test, t0.blocks, 2UL);
@@ -1187,10 +1187,10 @@ static void cowlab_pages_note_full_drops(struct kunit *test)
 	cowlab_kunit_note(ps, tgid, PMD_SIZE + 0x1000, COWLAB_EV_COW_COPY);
 	cowlab_kunit_note(ps, tgid, 0x1000, COWLAB_EV_COW_COPY);
 	/* Through the fault path's memory: dropped, then looked up again. */
-	cowlab_pages_note_hot(ps, &h, 2 * PMD_SIZE, COWLAB_EV_COW_ZERO);
+	cowlab_pages_note(ps, &h, 2 * PMD_SIZE, COWLAB_EV_COW_ZERO);
 	KUNIT_EXPECT_NULL(test, h.block);
 	KUNIT_EXPECT_EQ(test, h.idx, 2UL);
-	cowlab_pages_note_hot(ps, &h, 0x3000, COWLAB_EV_WP_REUSE);
+	cowlab_pages_note(ps, &h, 0x3000, COWLAB_EV_WP_REUSE);
 	KUNIT_EXPECT_NOT_NULL(test, h.block);
 	KUNIT_EXPECT_EQ(test, h.idx, 0UL);
 	cowlab_kunit_expect_drops(test, ps, 2, 0, 0);
@@ -1373,17 +1373,17 @@ static void cowlab_pages_zap_free_waits_for_readers(struct kunit *test)
  * instead of writing into freed memory (KASAN would see it: the grace
  * period has passed).
  */
-static void cowlab_pages_hot_forgets_freed_block(struct kunit *test)
+static void cowlab_pages_note_forgets_freed_block(struct kunit *test)
 {
 	struct cowlab_pageset *ps = test->priv;
 	unsigned long b = COWLAB_KUNIT_B;
 	pid_t tgid = COWLAB_KUNIT_TGID;
-	struct cowlab_pages_hot h;
+	struct cowlab_pages_cache h;
 	struct cowlab_pages *p;
 	unsigned long gen;
 
-	cowlab_kunit_hot(&h, tgid);
-	cowlab_pages_note_hot(ps, &h, b + P, COWLAB_EV_COW_COPY);
+	cowlab_kunit_cache(&h, tgid);
+	cowlab_pages_note(ps, &h, b + P, COWLAB_EV_COW_COPY);
 	p = cowlab_pages_get(ps, tgid);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_PTR_EQ(test, h.block, xa_load(&p->blocks,
@@ -1393,7 +1393,7 @@ static void cowlab_pages_hot_forgets_freed_block(struct kunit *test)
 	cowlab_pages_sync(ps);	/* the block is freed now */
 	KUNIT_EXPECT_EQ(test, (unsigned long)atomic_long_read(&ps->gen),
 			gen + 1);
-	cowlab_pages_note_hot(ps, &h, b + 2 * P, COWLAB_EV_WP_REUSE);
+	cowlab_pages_note(ps, &h, b + 2 * P, COWLAB_EV_WP_REUSE);
 	KUNIT_EXPECT_EQ(test, h.gen, gen + 1);
 	KUNIT_EXPECT_PTR_EQ(test, h.pages, p);
 	KUNIT_EXPECT_NOT_NULL(test, h.block);
@@ -1431,17 +1431,17 @@ static void cowlab_pages_note_replaces_dying_block(struct kunit *test)
 {
 	struct cowlab_pageset *ps = test->priv;
 	unsigned long b = COWLAB_KUNIT_B;
-	struct cowlab_page_block *blk, *fresh[2], *in_hot;
+	struct cowlab_page_block *blk, *fresh[2], *in_cache;
 	int old_nr[2], fresh_nr[2];
 	pid_t tgid = COWLAB_KUNIT_TGID;
 	struct cowlab_pages_totals t;
-	struct cowlab_pages_hot h;
+	struct cowlab_pages_cache h;
 	struct cowlab_pages *p;
 	u32 old_rec[2];
 	long gen;
 
-	cowlab_kunit_hot(&h, tgid);
-	cowlab_pages_note_hot(ps, &h, b + P, COWLAB_EV_COW_COPY);
+	cowlab_kunit_cache(&h, tgid);
+	cowlab_pages_note(ps, &h, b + P, COWLAB_EV_COW_COPY);
 	p = cowlab_pages_get(ps, tgid);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	blk = xa_load(&p->blocks, COWLAB_KUNIT_IDX);
@@ -1452,16 +1452,16 @@ static void cowlab_pages_note_replaces_dying_block(struct kunit *test)
 
 	/* The fault path remembers the dying block; the grace period waits. */
 	rcu_read_lock();
-	cowlab_pages_note_hot(ps, &h, b + 2 * P, COWLAB_EV_COW_ZERO);
+	cowlab_pages_note(ps, &h, b + 2 * P, COWLAB_EV_COW_ZERO);
 	fresh[0] = xa_load(&p->blocks, COWLAB_KUNIT_IDX);
-	in_hot = h.block;
+	in_cache = h.block;
 	old_rec[0] = READ_ONCE(blk->rec[2].all);
 	old_nr[0] = atomic_read(&blk->nr);
 	fresh_nr[0] = fresh[0] ? atomic_read(&fresh[0]->nr) : -1;
 	rcu_read_unlock();
 	KUNIT_EXPECT_NOT_NULL(test, fresh[0]);
 	KUNIT_EXPECT_PTR_NE(test, fresh[0], blk);
-	KUNIT_EXPECT_PTR_EQ(test, in_hot, fresh[0]);
+	KUNIT_EXPECT_PTR_EQ(test, in_cache, fresh[0]);
 	KUNIT_EXPECT_EQ(test, old_rec[0], 0U);
 	KUNIT_EXPECT_EQ(test, old_nr[0], COWLAB_BLOCK_DYING);
 	KUNIT_EXPECT_EQ(test, fresh_nr[0], 1);
@@ -1890,7 +1890,7 @@ static struct kunit_case cowlab_pages_test_cases[] = {
 	KUNIT_CASE(cowlab_pages_zap_clears_range),
 	KUNIT_CASE(cowlab_pages_zap_across_blocks),
 	KUNIT_CASE(cowlab_pages_totals_memory),
-	KUNIT_CASE(cowlab_pages_note_hot_remembers_block),
+	KUNIT_CASE(cowlab_pages_note_remembers_block),
 	KUNIT_CASE(cowlab_pages_forget_keeps_readers_safe),
 	KUNIT_CASE(cowlab_pages_forget_drops_remembered_table),
 	KUNIT_CASE(cowlab_pages_dead_table_takes_no_block),
@@ -1898,7 +1898,7 @@ static struct kunit_case cowlab_pages_test_cases[] = {
 	KUNIT_CASE(cowlab_pages_zap_frees_empty_block),
 	KUNIT_CASE(cowlab_pages_zap_partial_keeps_block),
 	KUNIT_CASE(cowlab_pages_zap_free_waits_for_readers),
-	KUNIT_CASE(cowlab_pages_hot_forgets_freed_block),
+	KUNIT_CASE(cowlab_pages_note_forgets_freed_block),
 	KUNIT_CASE(cowlab_pages_note_replaces_dying_block),
 	KUNIT_CASE(cowlab_pages_dying_block_replaced_counts_freed),
 	KUNIT_CASE(cowlab_pages_user_share),

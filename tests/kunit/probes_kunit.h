@@ -111,16 +111,16 @@ static void cowlab_classify_all_flag_combinations(struct kunit *test)
 /* ---- windows in flight (inflight.c), for the test's own task ---- */
 
 /*
- * Close @f's window if it was opened.  The tests only use EXPECT after a
- * push, so that every window is closed before the test's faults go: a
- * slot left behind would point into freed memory.
+ * Close @w if it was opened.  The tests only use EXPECT after a push, so
+ * that every window is closed before the test's faults go: a slot left
+ * behind would point into freed memory.
  */
-static void cowlab_kunit_pop(struct cowlab_fault *f)
+static void cowlab_kunit_pop(struct cowlab_window *w)
 {
-	if (!f->slot)
+	if (!w->slot)
 		return;
-	cowlab_inflight_pop(f);
-	f->slot = NULL;
+	cowlab_inflight_pop(w);
+	w->slot = NULL;
 }
 
 /* A task with no window open has none of either kind. */
@@ -129,9 +129,9 @@ static void cowlab_inflight_none(struct kunit *test)
 	struct mm_struct *mm = kunit_kzalloc(test, sizeof(*mm), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, mm);
-	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
-	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
-	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm,
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_inside(COWLAB_WINDOW_UNSHARE));
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_inside(COWLAB_WINDOW_PMD));
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_WINDOW_PMD, mm,
 						     0x200000,
 						     COWLAB_F_REUSED));
 }
@@ -144,7 +144,7 @@ static void cowlab_inflight_none(struct kunit *test)
  */
 static void cowlab_inflight_pmd_inside_unshare(struct kunit *test)
 {
-	struct cowlab_fault *gup, *thp, *thp2;
+	struct cowlab_window *gup, *thp, *thp2;
 	struct mm_struct *mm, *mm2;
 
 	mm = kunit_kzalloc(test, sizeof(*mm), GFP_KERNEL);
@@ -155,20 +155,20 @@ static void cowlab_inflight_pmd_inside_unshare(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, gup);
 	thp = gup + 1;
 	thp2 = gup + 2;
-	gup->kind = COWLAB_FAULT_UNSHARE;
-	thp->kind = COWLAB_FAULT_PMD;
+	gup->kind = COWLAB_WINDOW_UNSHARE;
+	thp->kind = COWLAB_WINDOW_PMD;
 	thp->mm = mm;
 	thp->address = 0x200000;
 	thp->flags = COWLAB_F_ANON_THP;
-	thp2->kind = COWLAB_FAULT_PMD;
+	thp2->kind = COWLAB_WINDOW_PMD;
 	thp2->mm = mm2;
 	thp2->address = 0x600000;
 
 	/* The GUP call opens its window: no PMD fault to mark yet. */
 	KUNIT_EXPECT_TRUE(test, cowlab_inflight_push(gup));
-	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
-	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
-	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm,
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_inside(COWLAB_WINDOW_UNSHARE));
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_inside(COWLAB_WINDOW_PMD));
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_WINDOW_PMD, mm,
 						     0x200000,
 						     COWLAB_F_REUSED));
 	KUNIT_EXPECT_EQ(test, gup->flags, 0);
@@ -177,30 +177,30 @@ static void cowlab_inflight_pmd_inside_unshare(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, cowlab_inflight_push(thp));
 	KUNIT_EXPECT_NOT_NULL(test, thp->slot);
 	KUNIT_EXPECT_PTR_NE(test, thp->slot, gup->slot);
-	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
-	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_inside(COWLAB_WINDOW_UNSHARE));
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_inside(COWLAB_WINDOW_PMD));
 	KUNIT_EXPECT_PTR_EQ(test,
-			    cowlab_inflight_mark(COWLAB_FAULT_PMD, mm, 0x200000,
+			    cowlab_inflight_mark(COWLAB_WINDOW_PMD, mm, 0x200000,
 						 COWLAB_F_REUSED), thp);
 	KUNIT_EXPECT_EQ(test, thp->flags, COWLAB_F_ANON_THP | COWLAB_F_REUSED);
 	KUNIT_EXPECT_EQ(test, gup->flags, 0);
 	/* Another mm, another address, another kind: not this fault. */
-	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm2,
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_WINDOW_PMD, mm2,
 						     0x200000,
 						     COWLAB_F_FALLBACK));
-	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm,
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_WINDOW_PMD, mm,
 						     0x400000,
 						     COWLAB_F_FALLBACK));
-	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_UNSHARE, mm,
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_WINDOW_UNSHARE, mm,
 						     0x200000, COWLAB_F_ZERO));
 	KUNIT_EXPECT_EQ(test, thp->flags, COWLAB_F_ANON_THP | COWLAB_F_REUSED);
 	KUNIT_EXPECT_EQ(test, gup->flags, 0);
 
 	/* The THP fault returns: the GUP window is still open. */
 	cowlab_kunit_pop(thp);
-	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
-	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
-	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm,
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_inside(COWLAB_WINDOW_UNSHARE));
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_inside(COWLAB_WINDOW_PMD));
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_WINDOW_PMD, mm,
 						     0x200000,
 						     COWLAB_F_FALLBACK));
 	KUNIT_EXPECT_EQ(test, thp->flags, COWLAB_F_ANON_THP | COWLAB_F_REUSED);
@@ -208,19 +208,19 @@ static void cowlab_inflight_pmd_inside_unshare(struct kunit *test)
 	/* Another THP fault; this time the GUP window closes first. */
 	KUNIT_EXPECT_TRUE(test, cowlab_inflight_push(thp2));
 	KUNIT_EXPECT_PTR_EQ(test,
-			    cowlab_inflight_mark(COWLAB_FAULT_PMD, mm2, 0x600000,
+			    cowlab_inflight_mark(COWLAB_WINDOW_PMD, mm2, 0x600000,
 						 COWLAB_F_REUSED), thp2);
 	cowlab_kunit_pop(gup);
-	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
-	KUNIT_EXPECT_TRUE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_inside(COWLAB_WINDOW_UNSHARE));
+	KUNIT_EXPECT_TRUE(test, cowlab_inflight_inside(COWLAB_WINDOW_PMD));
 	KUNIT_EXPECT_PTR_EQ(test,
-			    cowlab_inflight_mark(COWLAB_FAULT_PMD, mm2, 0x600000,
+			    cowlab_inflight_mark(COWLAB_WINDOW_PMD, mm2, 0x600000,
 						 COWLAB_F_FALLBACK), thp2);
 	KUNIT_EXPECT_EQ(test, thp2->flags, COWLAB_F_REUSED | COWLAB_F_FALLBACK);
 	cowlab_kunit_pop(thp2);
-	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_UNSHARE));
-	KUNIT_EXPECT_FALSE(test, cowlab_inflight_mine(COWLAB_FAULT_PMD));
-	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_FAULT_PMD, mm2,
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_inside(COWLAB_WINDOW_UNSHARE));
+	KUNIT_EXPECT_FALSE(test, cowlab_inflight_inside(COWLAB_WINDOW_PMD));
+	KUNIT_EXPECT_NULL(test, cowlab_inflight_mark(COWLAB_WINDOW_PMD, mm2,
 						     0x600000,
 						     COWLAB_F_REUSED));
 	/* Whatever failed above, no window is left open. */

@@ -626,7 +626,7 @@ static void cowlab_stats_count_remembers_owner(struct kunit *test)
 	unsigned long addr = 0x400000;
 	bool same_mm, same_gen, same_proc;
 	struct cowlab_page_rec rec;
-	struct cowlab_hot *h;
+	struct cowlab_fault_cache *h;
 	struct mm_struct *mm;
 	pid_t tgid;
 	long gen;
@@ -643,7 +643,7 @@ static void cowlab_stats_count_remembers_owner(struct kunit *test)
 	/* One CPU throughout, as in a fault. */
 	preempt_disable();
 	cowlab_stats_count(s, mm, addr, COWLAB_EV_WP_REUSE);
-	h = this_cpu_ptr(s->hot);
+	h = this_cpu_ptr(s->cache);
 	same_mm = h->mm == mm;
 	gen = atomic_long_read(&s->gen);
 	same_gen = h->gen == (unsigned long)gen;
