@@ -137,30 +137,83 @@ DEFINE_SHOW_ATTRIBUTE(cowlab_classes_file);
 
 /* ---- stats ---- */
 
-static int cowlab_stats_file_show(struct seq_file *m, void *v)
+/* The rows of the stats file, in order (docs/debugfs.md). */
+enum cowlab_stat {
+	COWLAB_STAT_PROCS_TRACKED,
+	COWLAB_STAT_PROCS_CAPACITY,
+	COWLAB_STAT_PROCS_DROPPED,
+	COWLAB_STAT_EVENTS_DROPPED,
+	COWLAB_STAT_EVENTS_UNATTRIBUTED,
+	COWLAB_STAT_FAULTS_UNTRACKED,
+	COWLAB_STAT_PROC_ENTRY_BYTES,
+	COWLAB_STAT_MEMORY_BYTES,
+	COWLAB_STAT_PAGES_TRACKED,
+	COWLAB_STAT_PAGES_DROPPED,
+	COWLAB_STAT_PAGES_MEMORY_BYTES,
+	COWLAB_STAT_PAGES_USER_MAX,
+	COWLAB_STAT_PAGES_DROPPED_MAX_PAGES,
+	COWLAB_STAT_PAGES_DROPPED_USER_MAX,
+	COWLAB_STAT_PAGES_DROPPED_NOMEM,
+	COWLAB_STAT_PAGES_BLOCKS_FREED,
+	COWLAB_NR_STATS,
+};
+
+static const char *const cowlab_stat_names[] = {
+	[COWLAB_STAT_PROCS_TRACKED] = "procs_tracked",
+	[COWLAB_STAT_PROCS_CAPACITY] = "procs_capacity",
+	[COWLAB_STAT_PROCS_DROPPED] = "procs_dropped",
+	[COWLAB_STAT_EVENTS_DROPPED] = "events_dropped",
+	[COWLAB_STAT_EVENTS_UNATTRIBUTED] = "events_unattributed",
+	[COWLAB_STAT_FAULTS_UNTRACKED] = "faults_untracked",
+	[COWLAB_STAT_PROC_ENTRY_BYTES] = "proc_entry_bytes",
+	[COWLAB_STAT_MEMORY_BYTES] = "memory_bytes",
+	[COWLAB_STAT_PAGES_TRACKED] = "pages_tracked",
+	[COWLAB_STAT_PAGES_DROPPED] = "pages_dropped",
+	[COWLAB_STAT_PAGES_MEMORY_BYTES] = "pages_memory_bytes",
+	[COWLAB_STAT_PAGES_USER_MAX] = "pages_user_max",
+	[COWLAB_STAT_PAGES_DROPPED_MAX_PAGES] = "pages_dropped_max_pages",
+	[COWLAB_STAT_PAGES_DROPPED_USER_MAX] = "pages_dropped_user_max",
+	[COWLAB_STAT_PAGES_DROPPED_NOMEM] = "pages_dropped_nomem",
+	[COWLAB_STAT_PAGES_BLOCKS_FREED] = "pages_blocks_freed",
+};
+
+static_assert(ARRAY_SIZE(cowlab_stat_names) == COWLAB_NR_STATS);
+
+/* Every row's value, from the process table, the windows, the records. */
+static void cowlab_stat_values(u64 v[COWLAB_NR_STATS])
 {
 	struct cowlab_stats_totals t;
 	struct cowlab_pages_totals pt;
 
 	cowlab_stats_totals(cowlab_dbg_stats, &t);
 	cowlab_pages_totals(cowlab_dbg_pages, &pt);
+	v[COWLAB_STAT_PROCS_TRACKED] = t.tracked;
+	v[COWLAB_STAT_PROCS_CAPACITY] = t.capacity;
+	v[COWLAB_STAT_PROCS_DROPPED] = t.dropped;
+	v[COWLAB_STAT_EVENTS_DROPPED] = t.events_dropped;
+	v[COWLAB_STAT_EVENTS_UNATTRIBUTED] = t.unattributed;
+	v[COWLAB_STAT_FAULTS_UNTRACKED] = cowlab_inflight_dropped();
+	v[COWLAB_STAT_PROC_ENTRY_BYTES] = t.entry_bytes;
+	v[COWLAB_STAT_MEMORY_BYTES] = t.memory_bytes;
+	v[COWLAB_STAT_PAGES_TRACKED] = pt.tracked;
+	v[COWLAB_STAT_PAGES_DROPPED] = pt.dropped;
+	v[COWLAB_STAT_PAGES_MEMORY_BYTES] = pt.memory_bytes;
+	v[COWLAB_STAT_PAGES_USER_MAX] = pt.user_max_pages;
+	v[COWLAB_STAT_PAGES_DROPPED_MAX_PAGES] = pt.dropped_set;
+	v[COWLAB_STAT_PAGES_DROPPED_USER_MAX] = pt.dropped_user;
+	v[COWLAB_STAT_PAGES_DROPPED_NOMEM] = pt.dropped_nomem;
+	v[COWLAB_STAT_PAGES_BLOCKS_FREED] = pt.blocks_freed;
+}
+
+static int cowlab_stats_file_show(struct seq_file *m, void *v)
+{
+	u64 val[COWLAB_NR_STATS];
+	unsigned int i;
+
+	cowlab_stat_values(val);
 	seq_puts(m, "name value\n");
-	seq_printf(m, "procs_tracked %u\n", t.tracked);
-	seq_printf(m, "procs_capacity %u\n", t.capacity);
-	seq_printf(m, "procs_dropped %lu\n", t.dropped);
-	seq_printf(m, "events_dropped %lu\n", t.events_dropped);
-	seq_printf(m, "events_unattributed %lu\n", t.unattributed);
-	seq_printf(m, "faults_untracked %lu\n", cowlab_inflight_dropped());
-	seq_printf(m, "proc_entry_bytes %zu\n", t.entry_bytes);
-	seq_printf(m, "memory_bytes %zu\n", t.memory_bytes);
-	seq_printf(m, "pages_tracked %lu\n", pt.tracked);
-	seq_printf(m, "pages_dropped %lu\n", pt.dropped);
-	seq_printf(m, "pages_memory_bytes %zu\n", pt.memory_bytes);
-	seq_printf(m, "pages_user_max %lu\n", pt.user_max_pages);
-	seq_printf(m, "pages_dropped_max_pages %lu\n", pt.dropped_set);
-	seq_printf(m, "pages_dropped_user_max %lu\n", pt.dropped_user);
-	seq_printf(m, "pages_dropped_nomem %lu\n", pt.dropped_nomem);
-	seq_printf(m, "pages_blocks_freed %lu\n", pt.blocks_freed);
+	for (i = 0; i < COWLAB_NR_STATS; i++)
+		seq_printf(m, "%s %llu\n", cowlab_stat_names[i], val[i]);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cowlab_stats_file);
