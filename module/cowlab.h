@@ -49,7 +49,20 @@ enum cowlab_window_kind {
 #define COWLAB_F_ANON_THP	BIT(4)	/* the PMD mapped an anon THP */
 #define COWLAB_F_FALLBACK	BIT(5)	/* returned VM_FAULT_FALLBACK */
 
-/* stats.c: per-process counters and their lifetime. */
+/* account.c: the fault path's accounting, what the probe handlers call. */
+struct cowlab_account;
+struct cowlab_stats;
+struct cowlab_pageset;
+
+struct cowlab_account *cowlab_account_create(struct cowlab_stats *s,
+					     struct cowlab_pageset *pages);
+void cowlab_account_destroy(struct cowlab_account *a);
+void cowlab_account_fault(struct cowlab_account *a, struct mm_struct *mm,
+			  unsigned long addr, enum cowlab_event ev);
+void cowlab_account_unmap(struct cowlab_account *a, struct mm_struct *mm,
+			  unsigned long start, unsigned long end);
+
+/* stats.c: the table of processes, their counters and their lifetime. */
 struct cowlab_proc_snap {
 	pid_t tgid;
 	pid_t ppid;
@@ -58,17 +71,17 @@ struct cowlab_proc_snap {
 	u32 events[COWLAB_NR_EVENTS];
 };
 
-struct cowlab_stats;
-struct cowlab_pageset;
+struct cowlab_proc;
 
 struct cowlab_stats *cowlab_stats_create(unsigned int max_procs,
 					 struct cowlab_pageset *pages);
 void cowlab_stats_destroy(struct cowlab_stats *s);
-void cowlab_stats_count(struct cowlab_stats *s, struct mm_struct *mm,
-			unsigned long addr, enum cowlab_event ev);
-void cowlab_stats_zap(struct cowlab_stats *s, struct mm_struct *mm,
-		      unsigned long start, unsigned long end);
-void cowlab_stats_invalidate(struct cowlab_stats *s);
+unsigned long cowlab_stats_gen(struct cowlab_stats *s);
+struct cowlab_proc *cowlab_stats_attach(struct cowlab_stats *s,
+					struct task_struct *owner);
+bool cowlab_stats_proc_count(struct cowlab_proc *p, enum cowlab_event ev);
+void cowlab_stats_event_unattributed(struct cowlab_stats *s);
+void cowlab_stats_event_dropped(struct cowlab_stats *s);
 void cowlab_stats_fork(struct cowlab_stats *s, struct task_struct *parent,
 		       struct task_struct *child);
 void cowlab_stats_task_exit(struct cowlab_stats *s, struct task_struct *p);
@@ -219,7 +232,7 @@ struct cowlab_window *cowlab_inflight_mark(enum cowlab_window_kind kind,
 bool cowlab_inflight_inside(enum cowlab_window_kind kind);
 
 /* probes.c: the kprobe table. */
-int cowlab_probes_init(struct cowlab_stats *s);
+int cowlab_probes_init(struct cowlab_account *a);
 void cowlab_probes_exit(void);
 bool cowlab_event_available(enum cowlab_event ev);
 struct seq_file;

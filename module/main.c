@@ -2,10 +2,10 @@
 /*
  * cowlab: count copy-on-write breaks per process, and show them in debugfs.
  *
- * Set-up order: the data first (page records, process table), then the
- * process tracepoints and the debugfs files, and the fault probes last, so
- * that no handler runs before what it touches exists.  Tear-down is the
- * reverse.
+ * Set-up order: the data first (page records, the process table, the
+ * accounting over both), then the process tracepoints and the debugfs
+ * files, and the fault probes last, so that no handler runs before what it
+ * touches exists.  Tear-down is the reverse.
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
@@ -34,9 +34,13 @@ module_param(max_pages_per_user, ulong, 0444);
 MODULE_PARM_DESC(max_pages_per_user,
 		 "pages recorded for the processes of one user (0..max_pages, default 0: half of max_pages)");
 
-/* The module's table of processes, and the page records below it. */
+/*
+ * The module's page records, the table of processes above them, and the
+ * accounting the probes count through, above both.
+ */
 static struct cowlab_pageset *cowlab_pages;
 static struct cowlab_stats *cowlab_stats;
+static struct cowlab_account *cowlab_account;
 
 static int __init cowlab_init(void)
 {
@@ -64,13 +68,18 @@ static int __init cowlab_init(void)
 		err = PTR_ERR(cowlab_stats);
 		goto out_pages;
 	}
+	cowlab_account = cowlab_account_create(cowlab_stats, cowlab_pages);
+	if (IS_ERR(cowlab_account)) {
+		err = PTR_ERR(cowlab_account);
+		goto out_stats;
+	}
 	err = cowlab_tracepoints_init(cowlab_stats);
 	if (err)
-		goto out_stats;
+		goto out_account;
 	err = cowlab_debugfs_init(cowlab_stats, cowlab_pages);
 	if (err)
 		goto out_tracepoints;
-	err = cowlab_probes_init(cowlab_stats);
+	err = cowlab_probes_init(cowlab_account);
 	if (err)
 		goto out_debugfs;
 	pr_info("loaded, version %s, tracking up to %u processes\n",
@@ -82,6 +91,8 @@ out_debugfs:
 	cowlab_vmas_exit();
 out_tracepoints:
 	cowlab_tracepoints_exit();
+out_account:
+	cowlab_account_destroy(cowlab_account);
 out_stats:
 	cowlab_stats_destroy(cowlab_stats);
 out_pages:
@@ -95,6 +106,7 @@ static void __exit cowlab_exit(void)
 	cowlab_debugfs_exit();
 	cowlab_vmas_exit();
 	cowlab_tracepoints_exit();
+	cowlab_account_destroy(cowlab_account);
 	cowlab_stats_destroy(cowlab_stats);
 	cowlab_pageset_destroy(cowlab_pages);
 	pr_info("unloaded\n");

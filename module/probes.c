@@ -18,7 +18,7 @@
  *                       (private mappings only: shared ones never copy).
  * Both are ftrace-based kprobes on Debian's kernels: their handlers run in
  * normal context, so they may take cowlab's locks.  (A breakpoint kprobe's
- * handler runs in NMI context: cowlab_stats_count() then only counts what
+ * handler runs in NMI context: cowlab_account_fault() then only counts what
  * needs no lock.)
  * One probe per event keeps the cost of a COW fault low (make bench).
  *
@@ -67,8 +67,8 @@
 #include "cowlab.h"
 #include "compat.h"
 
-/* Where the handlers count: the module's table of processes. */
-static struct cowlab_stats *cowlab_probe_stats;
+/* Where the handlers count: the module's accounting. */
+static struct cowlab_account *cowlab_probe_account;
 
 /* The class of a 4 KiB copy, committed at ptep_clear_flush(). */
 static enum cowlab_event cowlab_classify_copy(unsigned int flags)
@@ -166,9 +166,9 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 	if (!cowlab_site_has(&cowlab_copy_site, ip)) {
 		/* hugetlb_wp() committing a copy (huge_ptep_clear_flush()). */
 		if (cowlab_site_has(&cowlab_hugetlb_site, ip))
-			cowlab_stats_count(cowlab_probe_stats, vma->vm_mm,
-					   cowlab_hugetlb_start(vma, address),
-					   COWLAB_EV_HUGE_COPY);
+			cowlab_account_fault(cowlab_probe_account, vma->vm_mm,
+					     cowlab_hugetlb_start(vma, address),
+					     COWLAB_EV_HUGE_COPY);
 		return 0;
 	}
 	if (atomic_read(&cowlab_unshare_windows) &&
@@ -179,8 +179,8 @@ static int cowlab_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 		flags |= COWLAB_F_ZERO;
 	else if (cowlab_vma_mergeable(vma) && cowlab_pte_maps_ksm(old))
 		flags |= COWLAB_F_KSM;
-	cowlab_stats_count(cowlab_probe_stats, vma->vm_mm, address & PAGE_MASK,
-			   cowlab_classify_copy(flags));
+	cowlab_account_fault(cowlab_probe_account, vma->vm_mm,
+			     address & PAGE_MASK, cowlab_classify_copy(flags));
 	return 0;
 }
 
@@ -216,8 +216,8 @@ static int cowlab_finish_fault_return(struct kretprobe_instance *ri,
 	struct cowlab_window *w = (struct cowlab_window *)ri->data;
 
 	if (!regs_return_value(regs))
-		cowlab_stats_count(cowlab_probe_stats, w->mm, w->address,
-				   COWLAB_EV_FILE_COPY);
+		cowlab_account_fault(cowlab_probe_account, w->mm, w->address,
+				     COWLAB_EV_FILE_COPY);
 	return 0;
 }
 
@@ -249,8 +249,8 @@ static int cowlab_access_flags_pre(struct kprobe *p, struct pt_regs *regs)
 			return 0;
 		ev = COWLAB_EV_HUGE_REUSE;
 	}
-	cowlab_stats_count(cowlab_probe_stats, vma->vm_mm, address & PAGE_MASK,
-			   ev);
+	cowlab_account_fault(cowlab_probe_account, vma->vm_mm,
+			     address & PAGE_MASK, ev);
 	return 0;
 }
 
@@ -331,7 +331,7 @@ static int cowlab_huge_wp_return(struct kretprobe_instance *ri,
 		w->flags |= COWLAB_F_FALLBACK;
 	ev = cowlab_classify_pmd(w->flags);
 	if (ev != COWLAB_EV_NONE)
-		cowlab_stats_count(cowlab_probe_stats, w->mm, w->address, ev);
+		cowlab_account_fault(cowlab_probe_account, w->mm, w->address, ev);
 	return 0;
 }
 
@@ -363,8 +363,8 @@ static int cowlab_huge_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 	if (!cowlab_site_has(&cowlab_huge_zero_site,
 			     cowlab_return_address(regs)))
 		return 0;
-	cowlab_stats_count(cowlab_probe_stats, vma->vm_mm, haddr & PMD_MASK,
-			   COWLAB_EV_THP_ZERO);
+	cowlab_account_fault(cowlab_probe_account, vma->vm_mm,
+			     haddr & PMD_MASK, COWLAB_EV_THP_ZERO);
 	return 0;
 }
 
@@ -375,8 +375,8 @@ static int cowlab_unmap_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct vm_area_struct *vma = (struct vm_area_struct *)cowlab_arg(regs, 1);
 
-	cowlab_stats_zap(cowlab_probe_stats, vma->vm_mm, cowlab_arg(regs, 2),
-			 cowlab_arg(regs, 3));
+	cowlab_account_unmap(cowlab_probe_account, vma->vm_mm,
+			     cowlab_arg(regs, 2), cowlab_arg(regs, 3));
 	return 0;
 }
 
@@ -667,13 +667,13 @@ out:
  * Register every probe that exists on this kernel; a missing one only
  * disables the classes that need it.  Fails if no class is left.
  */
-/* Register the probes, which count into @s. */
-int cowlab_probes_init(struct cowlab_stats *s)
+/* Register the probes, which count through @a. */
+int cowlab_probes_init(struct cowlab_account *a)
 {
 	unsigned int i, ev, available = 0;
 	int err;
 
-	cowlab_probe_stats = s;
+	cowlab_probe_account = a;
 
 	err = cowlab_sites_init();
 	if (err)

@@ -18,12 +18,10 @@
 #define pr_fmt(fmt) "cowlab: " fmt
 
 #include <linux/atomic.h>
-#include <linux/hardirq.h>
 #include <linux/hash.h>
 #include <linux/kprobes.h>
 #include <linux/list.h>
 #include <linux/mm.h>
-#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -78,8 +76,6 @@ struct cowlab_exited {
 	u32 seq;			/* its exit_seq when it exited */
 };
 
-struct cowlab_fault_cache;
-
 /* A table of processes: the module has one, the KUnit suites their own. */
 struct cowlab_stats {
 	struct cowlab_proc *pool;
@@ -101,8 +97,7 @@ struct cowlab_stats {
 	atomic_long_t events_dropped;
 	atomic_long_t unattributed;
 
-	/* What the fault path remembers, per CPU; see struct cowlab_fault_cache. */
-	struct cowlab_fault_cache __percpu *cache;
+	/* Bumped at exit, exec and reset: see cowlab_stats_gen(). */
 	atomic_long_t gen;
 
 	struct cowlab_pageset *pages;	/* the page records, below us */
@@ -370,131 +365,75 @@ static void cowlab_put(struct cowlab_stats *s, pid_t tgid)
 }
 
 /*
- * The process that owns @mm, for attribution: its task, or NULL (with the
- * event counted as unattributed) for none or a kernel thread.  Needs
- * rcu_read_lock().
- */
-static struct task_struct *cowlab_owner(struct mm_struct *mm)
-{
-	struct task_struct *owner = cowlab_mm_owner(mm);
-
-	return owner && !(owner->flags & PF_KTHREAD) ? owner : NULL;
-}
-
-/*
- * What the fault path remembers, per CPU, of the last mm it counted for:
- * that process's entry and records.  Entries of live processes are never
- * recycled; exit, exec and reset bump the generation, and a remembered mm
- * is only trusted while it is the same.  (If a process's mm changes owner
- * to another process while both live, which takes CLONE_VM without
- * CLONE_THREAD, events stay with the old one until the next exit
- * anywhere.)  The page records keep their own generation.
- */
-struct cowlab_fault_cache {
-	struct mm_struct *mm;
-	unsigned long gen;
-	struct cowlab_proc *proc;
-	struct cowlab_pages_cache pages;
-};
-
-/*
  * Forget what the fault path remembers, on every CPU: a full barrier, so
  * that a fault that reads the new generation also sees what was changed
  * before.
  */
-void cowlab_stats_invalidate(struct cowlab_stats *s)
+static void cowlab_stats_invalidate(struct cowlab_stats *s)
 {
 	atomic_long_inc_return(&s->gen);
 }
 
 /*
- * Remember @mm's process in @h, creating its entry if need be.  False (and
- * the event counted as dropped or unattributed) if it has none.
+ * The table's generation: it goes up at every exit, exec and reset.  An
+ * entry from cowlab_stats_attach() is good while it is the same.
  */
-static bool cowlab_fault_cache_fill(struct cowlab_stats *s,
-				    struct cowlab_fault_cache *h,
-				    struct mm_struct *mm, unsigned long gen)
+unsigned long cowlab_stats_gen(struct cowlab_stats *s)
 {
-	struct task_struct *owner;
-	struct cowlab_proc *p;
-	pid_t tgid, ppid;
+	return atomic_long_read_acquire(&s->gen);
+}
 
-	rcu_read_lock();
-	owner = cowlab_owner(mm);
-	if (!owner) {
-		rcu_read_unlock();
-		atomic_long_inc(&s->unattributed);
-		return false;
-	}
-	tgid = owner->tgid;
-	ppid = rcu_dereference(owner->real_parent)->tgid;
+NOKPROBE_SYMBOL(cowlab_stats_gen);
+
+/*
+ * The entry of @owner's process, created if need be, for the fault path
+ * to count into with cowlab_stats_proc_count() while cowlab_stats_gen() is
+ * what it was before this call (entries of live processes are never
+ * recycled).  Needs rcu_read_lock().  NULL, and the event counted as
+ * dropped, if the table is full of live processes.
+ */
+struct cowlab_proc *cowlab_stats_attach(struct cowlab_stats *s,
+					struct task_struct *owner)
+{
+	pid_t tgid = owner->tgid;
+	pid_t ppid = rcu_dereference(owner->real_parent)->tgid;
+	struct cowlab_proc *p;
+
 	p = cowlab_get(s, tgid, owner->group_leader, ppid, COWLAB_CREATE);
-	rcu_read_unlock();
 	if (!p) {
 		atomic_long_inc(&s->events_dropped);
-		return false;
+		return NULL;
 	}
 	cowlab_put(s, tgid);
-	h->mm = mm;
-	h->gen = gen;
-	h->proc = p;
-	memset(&h->pages, 0, sizeof(h->pages));
-	h->pages.tgid = tgid;
-	return true;
+	return p;
 }
 
-NOKPROBE_SYMBOL(cowlab_fault_cache_fill);
+NOKPROBE_SYMBOL(cowlab_stats_attach);
 
-/*
- * Count @ev at @addr for the process owning @mm, and note the page in its
- * records.  Called from the fault probes, inside the fault (for a 4 KiB
- * page with its PTE table's lock held): never sleeps.
- */
-void cowlab_stats_count(struct cowlab_stats *s, struct mm_struct *mm,
-			unsigned long addr, enum cowlab_event ev)
+/* Count @ev in @p: true if its process is live (not marked exited). */
+bool cowlab_stats_proc_count(struct cowlab_proc *p, enum cowlab_event ev)
 {
-	unsigned long gen = atomic_long_read_acquire(&s->gen);
-	struct cowlab_fault_cache *h = get_cpu_ptr(s->cache);
-
-	if (h->mm != mm || h->gen != gen) {
-		/* NMI context (a breakpoint kprobe): the fill takes locks. */
-		if (in_nmi()) {
-			atomic_long_inc(&s->events_dropped);
-			goto out;
-		}
-		if (!cowlab_fault_cache_fill(s, h, mm, gen))
-			goto out;
-	}
-	atomic_inc(&h->proc->events[ev]);
-	/* An exiting process's records went at its exit: make none again. */
-	if (!READ_ONCE(h->proc->exit_seq))
-		cowlab_pages_note(s->pages, &h->pages, addr, ev);
-out:
-	put_cpu_ptr(s->cache);
+	atomic_inc(&p->events[ev]);
+	return !READ_ONCE(p->exit_seq);
 }
 
-NOKPROBE_SYMBOL(cowlab_stats_count);
+NOKPROBE_SYMBOL(cowlab_stats_proc_count);
 
-/*
- * [@start, @end) of @mm is being unmapped: drop the page records there.
- * From the unmap probe; at exit the mm has no owner any more, and the exit
- * tracepoint drops the whole record.
- */
-void cowlab_stats_zap(struct cowlab_stats *s, struct mm_struct *mm,
-		      unsigned long start, unsigned long end)
+/* An event of no process: none owns the mm, or it is a kernel thread. */
+void cowlab_stats_event_unattributed(struct cowlab_stats *s)
 {
-	struct task_struct *owner;
-	pid_t tgid;
-
-	rcu_read_lock();
-	owner = cowlab_owner(mm);
-	tgid = owner ? owner->tgid : 0;
-	rcu_read_unlock();
-	if (tgid)
-		cowlab_pages_zap(s->pages, tgid, start, end);
+	atomic_long_inc(&s->unattributed);
 }
 
-NOKPROBE_SYMBOL(cowlab_stats_zap);
+NOKPROBE_SYMBOL(cowlab_stats_event_unattributed);
+
+/* An event that could not be counted for its process (NMI context). */
+void cowlab_stats_event_dropped(struct cowlab_stats *s)
+{
+	atomic_long_inc(&s->events_dropped);
+}
+
+NOKPROBE_SYMBOL(cowlab_stats_event_dropped);
 
 /*
  * @tgid's address space is gone (exit, exec) or its history is (reset):
@@ -663,7 +602,6 @@ void cowlab_stats_destroy(struct cowlab_stats *s)
 {
 	if (IS_ERR_OR_NULL(s))
 		return;
-	free_percpu(s->cache);
 	kvfree(s->pool);
 	kvfree(s->buckets);
 	kvfree(s->ring);
@@ -687,8 +625,7 @@ struct cowlab_stats *cowlab_stats_create(unsigned int max_procs,
 			      GFP_KERNEL);
 	s->ring_size = 2 * max_procs;
 	s->ring = kvcalloc(s->ring_size, sizeof(*s->ring), GFP_KERNEL);
-	s->cache = alloc_percpu(struct cowlab_fault_cache);
-	if (!s->pool || !s->buckets || !s->ring || !s->cache) {
+	if (!s->pool || !s->buckets || !s->ring) {
 		cowlab_stats_destroy(s);
 		return ERR_PTR(-ENOMEM);
 	}

@@ -15,8 +15,10 @@
  * and the probes counting into the module's table meanwhile (and before
  * the init on 6.1).
  *
- * cowlab_stats_count() remembers, per CPU and per table, the last mm it
- * counted for, until cowlab_stats_invalidate(): a test that gives an mm
+ * Events are counted the way the probes count them, through an accounting
+ * of the test's own over each table (cowlab_kunit_fault(), account.c).  It
+ * remembers, per CPU, the last mm it counted for, until the table's
+ * generation changes (cowlab_stats_invalidate()): a test that gives an mm
  * another owner between two counts calls it in between (in the kernel,
  * that change happens at an exit, which calls it).
  */
@@ -38,26 +40,36 @@
 #define COWLAB_KUNIT_UID	1000
 #define COWLAB_KUNIT_NTABLES	2
 
-/* What a test has made: up to two tables, each with its page records. */
+/*
+ * What a test has made: up to two tables, each with its page records and
+ * the accounting over both.
+ */
 struct cowlab_stats_kunit {
 	struct cowlab_stats *s[COWLAB_KUNIT_NTABLES];
 	struct cowlab_pageset *ps[COWLAB_KUNIT_NTABLES];
+	struct cowlab_account *acct[COWLAB_KUNIT_NTABLES];
 };
+
+/* The running test's (KUnit runs one test at a time). */
+static struct cowlab_stats_kunit *cowlab_kunit_made;
 
 static int cowlab_stats_kunit_init(struct kunit *test)
 {
 	test->priv = kunit_kzalloc(test, sizeof(struct cowlab_stats_kunit),
 				   GFP_KERNEL);
+	cowlab_kunit_made = test->priv;
 	return test->priv ? 0 : -ENOMEM;
 }
 
-/* Free table @i of the test, and its page records. */
+/* Free table @i of the test, its page records and its accounting. */
 static void cowlab_kunit_table_free_n(struct kunit *test, unsigned int i)
 {
 	struct cowlab_stats_kunit *k = test->priv;
 
+	cowlab_account_destroy(k->acct[i]);
 	cowlab_stats_destroy(k->s[i]);
 	cowlab_pageset_destroy(k->ps[i]);
+	k->acct[i] = NULL;
 	k->s[i] = NULL;
 	k->ps[i] = NULL;
 }
@@ -75,6 +87,7 @@ static void cowlab_stats_kunit_exit(struct kunit *test)
 		return;
 	for (i = 0; i < COWLAB_KUNIT_NTABLES; i++)
 		cowlab_kunit_table_free_n(test, i);
+	cowlab_kunit_made = NULL;
 }
 
 /*
@@ -94,7 +107,34 @@ static struct cowlab_stats *cowlab_kunit_table_n(struct kunit *test,
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, k->ps[i]);
 	k->s[i] = cowlab_stats_create(size, k->ps[i]);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, k->s[i]);
+	k->acct[i] = cowlab_account_create(k->s[i], k->ps[i]);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, k->acct[i]);
 	return k->s[i];
+}
+
+/* The accounting over the test's table @s. */
+static struct cowlab_account *cowlab_kunit_account(struct cowlab_stats *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < COWLAB_KUNIT_NTABLES; i++)
+		if (cowlab_kunit_made->s[i] == s)
+			return cowlab_kunit_made->acct[i];
+	return NULL;
+}
+
+/* @ev at @addr of @mm, counted into @s the way the probes count it. */
+static void cowlab_kunit_fault(struct cowlab_stats *s, struct mm_struct *mm,
+			       unsigned long addr, enum cowlab_event ev)
+{
+	cowlab_account_fault(cowlab_kunit_account(s), mm, addr, ev);
+}
+
+/* [@start, @end) of @mm unmapped, the way the unmap probe sees it. */
+static void cowlab_kunit_zap(struct cowlab_stats *s, struct mm_struct *mm,
+			     unsigned long start, unsigned long end)
+{
+	cowlab_account_unmap(cowlab_kunit_account(s), mm, start, end);
 }
 
 /* The test's table: @size processes, room for every page record. */
@@ -201,7 +241,7 @@ static void cowlab_kunit_count(struct kunit *test, struct cowlab_stats *s,
 	struct mm_struct *mm = cowlab_kunit_mm(test, owner);
 
 	while (n--)
-		cowlab_stats_count(s, mm, 0x400000, COWLAB_EV_WP_REUSE);
+		cowlab_kunit_fault(s, mm, 0x400000, COWLAB_EV_WP_REUSE);
 }
 
 /* @tgid's page record at @addr in @s's records, 0 for none. */
@@ -367,11 +407,11 @@ static void cowlab_stats_count_after_group_exit_keeps_counts(struct kunit *test)
 	child = cowlab_kunit_task(test, 1, parent);
 	cowlab_stats_fork(s, parent, child);
 	mm = cowlab_kunit_mm(test, child);
-	cowlab_stats_count(s, mm, 0x400000, COWLAB_EV_COW_COPY);
-	cowlab_stats_count(s, mm, 0x401000, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, 0x400000, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, 0x401000, COWLAB_EV_COW_COPY);
 	cowlab_kunit_exit_task(s, child);
 	cowlab_stats_invalidate(s);
-	cowlab_stats_count(s, mm, 0x402000, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, 0x402000, COWLAB_EV_COW_COPY);
 	KUNIT_ASSERT_TRUE(test, cowlab_kunit_find(s, child->tgid, &snap));
 	KUNIT_EXPECT_TRUE(test, snap.exited);
 	KUNIT_EXPECT_EQ(test, snap.events[COWLAB_EV_COW_COPY], 3U);
@@ -463,12 +503,12 @@ static void cowlab_stats_count_notes_pages(struct kunit *test)
 	parent = cowlab_kunit_task(test, 0, NULL);
 	owner = cowlab_kunit_task(test, 1, parent);
 	mm = cowlab_kunit_mm(test, owner);
-	cowlab_stats_count(s, mm, a, COWLAB_EV_COW_COPY);
-	cowlab_stats_count(s, mm, a, COWLAB_EV_WP_REUSE);
-	cowlab_stats_count(s, mm, a + PAGE_SIZE, COWLAB_EV_COW_ZERO);
-	cowlab_stats_count(s, mm, a + 2 * PAGE_SIZE, COWLAB_EV_UNSHARE);
-	cowlab_stats_count(s, mm, huge, COWLAB_EV_THP_REUSE);
-	cowlab_stats_count(s, mm, huge, COWLAB_EV_THP_SPLIT);
+	cowlab_kunit_fault(s, mm, a, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, a, COWLAB_EV_WP_REUSE);
+	cowlab_kunit_fault(s, mm, a + PAGE_SIZE, COWLAB_EV_COW_ZERO);
+	cowlab_kunit_fault(s, mm, a + 2 * PAGE_SIZE, COWLAB_EV_UNSHARE);
+	cowlab_kunit_fault(s, mm, huge, COWLAB_EV_THP_REUSE);
+	cowlab_kunit_fault(s, mm, huge, COWLAB_EV_THP_SPLIT);
 
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(s, owner, COWLAB_EV_COW_COPY),
 			1U);
@@ -541,20 +581,20 @@ static void cowlab_stats_zap_drops_records(struct kunit *test)
 	kthread = cowlab_kunit_task(test, 2, parent);
 	kthread->flags |= PF_KTHREAD;
 	mm = cowlab_kunit_mm(test, owner);
-	cowlab_stats_count(s, mm, a, COWLAB_EV_COW_COPY);
-	cowlab_stats_count(s, mm, a + pg, COWLAB_EV_COW_COPY);
-	cowlab_stats_count(s, mm, a + 2 * pg, COWLAB_EV_COW_COPY);
-	cowlab_stats_count(s, mm, a + PMD_SIZE, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, a, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, a + pg, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, a + 2 * pg, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, a + PMD_SIZE, COWLAB_EV_COW_COPY);
 
 	cowlab_kunit_expect_blocks(test, s, 2, 0);
 
-	cowlab_stats_zap(s, mm, a + pg, a + 2 * pg);
+	cowlab_kunit_zap(s, mm, a + pg, a + 2 * pg);
 	KUNIT_EXPECT_NE(test, cowlab_kunit_rec_at(s, owner->tgid, a), 0U);
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(s, owner->tgid, a + pg), 0U);
 	KUNIT_EXPECT_NE(test, cowlab_kunit_rec_at(s, owner->tgid, a + 2 * pg),
 			0U);
 	cowlab_kunit_expect_blocks(test, s, 2, 0);
-	cowlab_stats_zap(s, mm, a + 2 * pg, a + PMD_SIZE + pg);
+	cowlab_kunit_zap(s, mm, a + 2 * pg, a + PMD_SIZE + pg);
 	KUNIT_EXPECT_NE(test, cowlab_kunit_rec_at(s, owner->tgid, a), 0U);
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(s, owner->tgid, a + 2 * pg),
 			0U);
@@ -564,25 +604,25 @@ static void cowlab_stats_zap_drops_records(struct kunit *test)
 
 	/* No owner (the mm at exit), or a kernel thread: no records found. */
 	cowlab_kunit_set_owner(mm, NULL);
-	cowlab_stats_zap(s, mm, 0, ULONG_MAX);
+	cowlab_kunit_zap(s, mm, 0, ULONG_MAX);
 	cowlab_kunit_set_owner(mm, kthread);
-	cowlab_stats_zap(s, mm, 0, ULONG_MAX);
+	cowlab_kunit_zap(s, mm, 0, ULONG_MAX);
 	KUNIT_EXPECT_NE(test, cowlab_kunit_rec_at(s, owner->tgid, a), 0U);
 	cowlab_kunit_expect_blocks(test, s, 1, 1);
 
 	/* An owner with no records: none made for it. */
 	cowlab_kunit_set_owner(mm, parent);
-	cowlab_stats_zap(s, mm, 0, ULONG_MAX);
+	cowlab_kunit_zap(s, mm, 0, ULONG_MAX);
 	p = cowlab_pages_get(s->pages, parent->tgid);
 	KUNIT_EXPECT_NULL(test, p);
 	cowlab_pages_release(p);
 
 	cowlab_kunit_set_owner(mm, owner);
-	cowlab_stats_zap(s, mm, 0, ULONG_MAX);
+	cowlab_kunit_zap(s, mm, 0, ULONG_MAX);
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(s, owner->tgid, a), 0U);
 	cowlab_kunit_expect_blocks(test, s, 0, 2);
 	/* A new event there is a new page: not copied by the earlier ones. */
-	cowlab_stats_count(s, mm, a + pg, COWLAB_EV_WP_REUSE);
+	cowlab_kunit_fault(s, mm, a + pg, COWLAB_EV_WP_REUSE);
 	cowlab_rec_decode(cowlab_kunit_rec_at(s, owner->tgid, a + pg), &rec);
 	KUNIT_EXPECT_FALSE(test, rec.copied);
 	KUNIT_EXPECT_EQ(test, rec.events[COWLAB_EV_COW_COPY], 0U);
@@ -595,9 +635,9 @@ static void cowlab_stats_zap_drops_records(struct kunit *test)
 	 * second puts its record into a fresh block, not the freed one.
 	 */
 	preempt_disable();
-	cowlab_stats_count(s, mm, a + 5 * pg, COWLAB_EV_COW_COPY);
-	cowlab_stats_zap(s, mm, a, a + PMD_SIZE);
-	cowlab_stats_count(s, mm, a + 6 * pg, COWLAB_EV_COW_ZERO);
+	cowlab_kunit_fault(s, mm, a + 5 * pg, COWLAB_EV_COW_COPY);
+	cowlab_kunit_zap(s, mm, a, a + PMD_SIZE);
+	cowlab_kunit_fault(s, mm, a + 6 * pg, COWLAB_EV_COW_ZERO);
 	preempt_enable();
 	late = cowlab_kunit_rec_at(s, owner->tgid, a + 6 * pg);
 	cowlab_rec_decode(late, &rec);
@@ -624,11 +664,8 @@ static void cowlab_stats_count_remembers_owner(struct kunit *test)
 	struct cowlab_stats *s;
 	struct task_struct *parent, *a, *b, *other;
 	unsigned long addr = 0x400000;
-	bool same_mm, same_gen, same_proc;
 	struct cowlab_page_rec rec;
-	struct cowlab_fault_cache *h;
 	struct mm_struct *mm;
-	pid_t tgid;
 	long gen;
 
 	cowlab_kunit_need_owner(test);
@@ -642,20 +679,11 @@ static void cowlab_stats_count_remembers_owner(struct kunit *test)
 
 	/* One CPU throughout, as in a fault. */
 	preempt_disable();
-	cowlab_stats_count(s, mm, addr, COWLAB_EV_WP_REUSE);
-	h = this_cpu_ptr(s->cache);
-	same_mm = h->mm == mm;
+	cowlab_kunit_fault(s, mm, addr, COWLAB_EV_WP_REUSE);
 	gen = atomic_long_read(&s->gen);
-	same_gen = h->gen == (unsigned long)gen;
-	same_proc = h->proc && h->proc->tgid == a->tgid;
-	tgid = h->pages.tgid;
 	cowlab_kunit_set_owner(mm, b);
-	cowlab_stats_count(s, mm, addr, COWLAB_EV_WP_REUSE);
+	cowlab_kunit_fault(s, mm, addr, COWLAB_EV_WP_REUSE);
 	preempt_enable();
-	KUNIT_EXPECT_TRUE(test, same_mm);
-	KUNIT_EXPECT_TRUE(test, same_gen);
-	KUNIT_EXPECT_TRUE(test, same_proc);
-	KUNIT_EXPECT_EQ(test, tgid, a->tgid);
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(s, a, COWLAB_EV_WP_REUSE),
 			2U);
 	KUNIT_EXPECT_FALSE(test, cowlab_kunit_tracked(s, b));
@@ -665,7 +693,7 @@ static void cowlab_stats_count_remembers_owner(struct kunit *test)
 	/* Invalidated: the next count, on any CPU, looks the owner up. */
 	cowlab_stats_invalidate(s);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->gen), gen + 1);
-	cowlab_stats_count(s, mm, addr, COWLAB_EV_WP_REUSE);
+	cowlab_kunit_fault(s, mm, addr, COWLAB_EV_WP_REUSE);
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(s, a, COWLAB_EV_WP_REUSE),
 			2U);
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(s, b, COWLAB_EV_WP_REUSE),
@@ -677,7 +705,7 @@ static void cowlab_stats_count_remembers_owner(struct kunit *test)
 	/* The owner changes back at the exit of another process. */
 	cowlab_kunit_set_owner(mm, a);
 	cowlab_kunit_exit_task(s, other);
-	cowlab_stats_count(s, mm, addr, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, addr, COWLAB_EV_COW_COPY);
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(s, a, COWLAB_EV_COW_COPY),
 			1U);
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(s, b, COWLAB_EV_COW_COPY),
@@ -734,13 +762,13 @@ static void cowlab_stats_records_restart(struct kunit *test)
 	mm = cowlab_kunit_mm(test, owner);
 
 	preempt_disable();
-	cowlab_stats_count(s, mm, addr, COWLAB_EV_COW_COPY);
-	cowlab_stats_count(s, mm, addr, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, addr, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, addr, COWLAB_EV_COW_COPY);
 	ret = cowlab_stats_reset(s, owner->tgid);
-	cowlab_stats_count(s, mm, addr, COWLAB_EV_WP_REUSE);
+	cowlab_kunit_fault(s, mm, addr, COWLAB_EV_WP_REUSE);
 	after_reset = cowlab_kunit_rec_at(s, owner->tgid, addr);
 	cowlab_stats_exec(s, owner);
-	cowlab_stats_count(s, mm, addr + PAGE_SIZE, COWLAB_EV_COW_ZERO);
+	cowlab_kunit_fault(s, mm, addr + PAGE_SIZE, COWLAB_EV_COW_ZERO);
 	after_exec = cowlab_kunit_rec_at(s, owner->tgid, addr + PAGE_SIZE);
 	preempt_enable();
 
@@ -1022,9 +1050,9 @@ static void cowlab_stats_tables_independent(struct kunit *test)
 	mm = cowlab_kunit_mm(test, p);
 
 	preempt_disable();
-	cowlab_stats_count(s1, mm, a, COWLAB_EV_COW_COPY);
-	cowlab_stats_count(s1, mm, a, COWLAB_EV_COW_COPY);
-	cowlab_stats_count(s2, mm, a, COWLAB_EV_WP_REUSE);
+	cowlab_kunit_fault(s1, mm, a, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s1, mm, a, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s2, mm, a, COWLAB_EV_WP_REUSE);
 	preempt_enable();
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(s1, p, COWLAB_EV_COW_COPY),
 			2U);
@@ -1135,10 +1163,10 @@ static void cowlab_stats_count_charges_faulting_user(struct kunit *test)
 	parent = cowlab_kunit_task(test, 0, NULL);
 	p = cowlab_kunit_task(test, 1, parent);
 	mm = cowlab_kunit_mm(test, p);
-	cowlab_stats_count(s, mm, addr, COWLAB_EV_COW_COPY);
+	cowlab_kunit_fault(s, mm, addr, COWLAB_EV_COW_COPY);
 	old = cowlab_kunit_become(test, &mine, uid);
 	for (i = 1; i <= 3; i++)
-		cowlab_stats_count(s, mm, addr + i * PMD_SIZE,
+		cowlab_kunit_fault(s, mm, addr + i * PMD_SIZE,
 				   COWLAB_EV_COW_COPY);
 	cowlab_kunit_unbecome(old, mine);
 
