@@ -177,6 +177,8 @@ if [[ " $suites " == *" host "* ]]; then
 	if [ -x "$COWLAB_TOP/tests/reader/run.sh" ]; then
 		run_step reader "$COWLAB_TOP/tests/reader/run.sh"
 	fi
+	run_step demo-model make -s -C "$COWLAB_TOP" test-demo-model \
+		BUILD="$COWLAB_BUILD"
 	run_step dkms "$COWLAB_TOP/scripts/dkms-test.sh"
 fi
 
