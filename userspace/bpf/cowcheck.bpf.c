@@ -507,3 +507,18 @@ int task_exit(void *ctx)
 	window_close(true);
 	return 0;
 }
+
+/*
+ * The same, where programs may be preempted: 7.x runs tracepoint
+ * callbacks preemptible, and a raw_tp program preempted inside its map
+ * updates is skipped for every other task that exits on that CPU
+ * meanwhile (recursion_misses).  A kprobe program runs with preemption
+ * off.  do_exit() comes before the tracepoint; a fault after it (the
+ * clear_child_tid write) opens and closes its own window.
+ */
+SEC("kprobe/do_exit")
+int BPF_KPROBE(task_exit_kp)
+{
+	window_close(true);
+	return 0;
+}

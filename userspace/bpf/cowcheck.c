@@ -344,7 +344,9 @@ static bool tramp_preemptible(const struct btf *btf, const char **why)
 
 /*
  * The hooks in attach order: the fault ends first (and task exit, which
- * closes windows whose end was not seen), then the inner functions, then
+ * closes windows whose end was not seen: the sched_process_exit
+ * tracepoint, or a kprobe on do_exit() where programs may be preempted,
+ * like the others), then the inner functions, then
  * the fault starts, so that a window is never opened without being seen
  * closing.  *nr_hooks is set to the number filled in.
  */
@@ -356,7 +358,7 @@ static int pick_hooks(struct cowcheck_bpf *skel, const struct btf *vmlinux,
 	const struct hook_def all[] = {
 		HOOK("do_wp_page", wp_exit, wp_exit_kp),
 		HOOK("do_huge_pmd_wp_page", huge_wp_exit, huge_wp_exit_kp),
-		{ T("sched_process_exit", task_exit), { NULL, NULL, NULL } },
+		{ T("sched_process_exit", task_exit), T("do_exit", task_exit_kp) },
 		HOOK("folio_add_new_anon_rmap", folio_new_anon,
 		     folio_new_anon_kp),
 		HOOK("page_add_new_anon_rmap", page_new_anon, page_new_anon_kp),
@@ -393,7 +395,8 @@ static int pick_hooks(struct cowcheck_bpf *skel, const struct btf *vmlinux,
 			want = have_folio;
 		else if (d->tramp.prog == skel->progs.page_new_anon)
 			want = !have_folio;
-		if (want && d->kp.prog &&
+		/* A tracepoint is no function; do_exit() always is. */
+		if (want && d->kp.prog && d->tramp.prog != skel->progs.task_exit &&
 		    !btf_func(vmlinux, d->tramp.func, NULL)) {
 			err_msg("%s is not in this kernel's BTF (inlined or renamed?): cowcheck cannot run here",
 				d->tramp.func);
