@@ -194,19 +194,60 @@ t_env() {
 	fi
 }
 
-# A cowlab directory whose parent is not debugfs: "mount -t debugfs".
-t_not_mounted() {
-	mkdir -p "$work/debug"
-	"$R" --debugfs "$work/debug/cowlab" procs > /dev/null 2> "$work/nm.err"
-	# The hint may wrap onto a second line (it does when debugfs is
-	# mounted elsewhere and the message names that place too).
-	if [ $? = 1 ] && tr '\n' ' ' < "$work/nm.err" |
-	   grep -q "debugfs is not mounted.*mount -t debugfs none $work/debug"; then
-		ok "debugfs not mounted: says how to mount it"
+# msg_check DESC RC OUT ERR TEXT: exit 1, nothing on stdout, and exactly
+# TEXT on stderr: the messages that say what is wrong with the machine
+# and how to fix it are part of the interface.
+msg_check() {
+	local desc=$1 rc=$2 out=$3 err=$4
+	printf '%s\n' "$5" > "$work/msg.want"
+	if [ "$rc" = 1 ] && [ ! -s "$out" ] && cmp -s "$err" "$work/msg.want"; then
+		ok "$desc"
 	else
-		not_ok "debugfs not mounted: says how to mount it"
-		diag "$work/nm.err"
+		not_ok "$desc (exit $rc, want 1)"
+		diff -u "$work/msg.want" "$err" > "$work/msg.diff"
+		diag "$work/msg.diff"
 	fi
+}
+
+# as_nobody CMD...: run CMD as uid and gid 65534, no groups.
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+can_be_nobody() {
+	[ "$(id -u)" = 0 ] && command -v setpriv >/dev/null
+}
+
+# The first debugfs mount point in /proc/mounts, or nothing.
+debugfs_at() {
+	awk '$3 == "debugfs" { print $2; exit }' /proc/mounts
+}
+
+# A cowlab directory whose parent is not debugfs: "mount -t debugfs"
+# (where debugfs is mounted elsewhere, t_not_loaded), also as another
+# user than root, who needs root for both.
+t_not_mounted() {
+	local rc
+	mkdir -p "$work/debug"
+	if [ -n "$(debugfs_at)" ]; then
+		skip "debugfs not mounted" "debugfs is mounted here (t_not_loaded checks that message)"
+		skip "debugfs not mounted, not root" "debugfs is mounted here"
+		return
+	fi
+	"$R" --debugfs "$work/debug/cowlab" procs > "$work/nm.out" 2> "$work/nm.err"
+	rc=$?
+	msg_check "debugfs not mounted: says how to mount it" "$rc" \
+		"$work/nm.out" "$work/nm.err" \
+		"cowlab: debugfs is not mounted: mount -t debugfs none $work/debug"
+	if ! can_be_nobody; then
+		skip "debugfs not mounted, not root" "needs root and setpriv to become nobody"
+		return
+	fi
+	as_nobody "$R" --debugfs "$work/debug/cowlab" procs > "$work/nm.out" 2> "$work/nm.err"
+	msg_check "debugfs not mounted, not root: mount and run as root" "$?" \
+		"$work/nm.out" "$work/nm.err" \
+		"cowlab: debugfs is not mounted: as root, mount -t debugfs none $work/debug
+        (and run cowlab as root: debugfs is root-only)"
 }
 
 # The default directory on this machine: an answer a person can act on.
@@ -223,47 +264,62 @@ t_default() {
 	fi
 }
 
-# debugfs mounted, cowlab not loaded: "insmod cowlab.ko". Needs a private
-# mount namespace to mount a debugfs of our own.
+# debugfs mounted, cowlab not loaded: "insmod cowlab.ko"; and debugfs
+# mounted, but not at the parent of --debugfs: "use --debugfs" where it
+# is. Needs a private mount namespace to mount a debugfs of our own.
 t_not_loaded() {
-	mkdir -p "$work/dbg"
+	local rc mnt
+	mkdir -p "$work/dbg" "$work/debug"
 	if ! unshare -m true 2>/dev/null; then
 		skip "module not loaded" "cannot unshare a mount namespace"
+		skip "debugfs mounted elsewhere" "cannot unshare a mount namespace"
 		return
 	fi
 	unshare -m sh -c "mount -t debugfs none '$work/dbg' || exit 99
-		'$R' --debugfs '$work/dbg/cowlab' procs" > /dev/null 2> "$work/nl.err"
-	local rc=$?
+		awk '\$3 == \"debugfs\" { print \$2; exit }' /proc/mounts > '$work/nl.mnt'
+		'$R' --debugfs '$work/debug/cowlab' procs > '$work/me.out' 2> '$work/me.err'
+		echo \$? > '$work/me.rc'
+		exec '$R' --debugfs '$work/dbg/cowlab' procs > '$work/nl.out' 2> '$work/nl.err'"
+	rc=$?
 	if [ $rc = 99 ]; then
 		skip "module not loaded" "cannot mount debugfs"
-	elif [ $rc = 1 ] && grep -q 'cowlab module not loaded: run `insmod cowlab.ko` (or `modprobe cowlab`)' "$work/nl.err"; then
-		ok "debugfs mounted, module not loaded: says insmod"
-	else
-		not_ok "debugfs mounted, module not loaded: says insmod (exit $rc)"
-		diag "$work/nl.err"
-	fi
-}
-
-# Files root may read and others may not: "run as root".
-t_not_root() {
-	if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
-		skip "not root" "needs root and setpriv to become nobody"
+		skip "debugfs mounted elsewhere" "cannot mount debugfs"
 		return
 	fi
-	mkdir -p "$work/root-only"
-	cp -r fixtures/lab "$work/root-only/cowlab"
-	chmod 700 "$work/root-only/cowlab"
-	setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$R" --debugfs "$work/root-only/cowlab" procs > /dev/null 2> "$work/nr.err"
-	local rc=$?
-	chmod 711 "$work/root-only"
-	chmod 700 "$work/root-only/cowlab"
-	if [ $rc = 1 ] && grep -q 'permission denied: run as root' "$work/nr.err"; then
-		ok "not root: says run as root"
-	else
-		not_ok "not root: says run as root (exit $rc)"
-		diag "$work/nr.err"
+	msg_check "debugfs mounted, module not loaded: says insmod" "$rc" \
+		"$work/nl.out" "$work/nl.err" \
+		"cowlab: cowlab module not loaded: run \`insmod cowlab.ko\` (or \`modprobe cowlab\`)
+        (debugfs is mounted on $work/dbg, but it has no cowlab)"
+	# The first debugfs of /proc/mounts: ours, or the machine's own.
+	mnt=$(cat "$work/nl.mnt")
+	msg_check "debugfs mounted elsewhere: says --debugfs where it is" \
+		"$(cat "$work/me.rc")" "$work/me.out" "$work/me.err" \
+		"cowlab: debugfs is not mounted on $work/debug (it is on $mnt): use --debugfs $mnt/cowlab,
+        or mount -t debugfs none $work/debug"
+}
+
+# Not root: a directory that root may enter and others may not (debugfs's
+# mount point is 0700), and files that root may read and others may not:
+# "run as root" either way.
+t_not_root() {
+	if ! can_be_nobody; then
+		skip "not root" "needs root and setpriv to become nobody"
+		skip "not root, files" "needs root and setpriv to become nobody"
+		return
 	fi
+	mkdir -p "$work/root-dir/debug" "$work/root-files"
+	cp -r fixtures/lab "$work/root-dir/debug/cowlab"
+	chmod 700 "$work/root-dir/debug"
+	as_nobody "$R" --debugfs "$work/root-dir/debug/cowlab" procs \
+		> "$work/nr.out" 2> "$work/nr.err"
+	msg_check "not root: says run as root" "$?" "$work/nr.out" "$work/nr.err" \
+		"cowlab: cannot look into $work/root-dir/debug/cowlab: permission denied: run as root (debugfs is root-only)"
+	cp -r fixtures/lab "$work/root-files/cowlab"
+	chmod 700 "$work/root-files/cowlab"
+	as_nobody "$R" --debugfs "$work/root-files/cowlab" procs \
+		> "$work/nr.out" 2> "$work/nr.err"
+	msg_check "not root, files: says run as root" "$?" "$work/nr.out" "$work/nr.err" \
+		"cowlab: $work/root-files/cowlab/procs: permission denied: run as root (debugfs files are root-only)"
 }
 
 # On a terminal, top redraws the screen and map is in colour (not with
@@ -438,9 +494,19 @@ done < cases
 extra=(t_help t_width t_env t_not_mounted t_default t_not_loaded t_not_root
        t_tty "t_fuzz cut" "t_fuzz mutate" t_gaps_dots t_huge t_meta)
 [ ${#only[@]} -gt 0 ] && extra=()
+# Tests that print two results (ok or skip each): the plan counts them.
+twice=" t_not_mounted t_not_loaded t_not_root "
+nplan=$((1 + ${#cases[@]}))
+for t in "${extra[@]}"; do
+	if [[ $twice == *" $t "* ]]; then
+		nplan=$((nplan + 2))
+	else
+		nplan=$((nplan + 1))
+	fi
+done
 
 echo "TAP version 13"
-echo "1..$((1 + ${#cases[@]} + ${#extra[@]}))"
+echo "1..$nplan"
 build
 for c in "${cases[@]}"; do
 	# shellcheck disable=SC2086

@@ -110,6 +110,10 @@ static void explain_missing_dir(const char *dir)
 		say("debugfs is not mounted on %s (it is on %s): use --debugfs %s/cowlab,\n"
 		    "        or mount -t debugfs none %s",
 		    parent, mnt, mnt, parent);
+	else if (geteuid())
+		say("debugfs is not mounted: as root, mount -t debugfs none %s\n"
+		    "        (and run cowlab as root: debugfs is root-only)",
+		    parent);
 	else
 		say("debugfs is not mounted: mount -t debugfs none %s",
 		    parent);
