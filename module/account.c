@@ -60,11 +60,12 @@ static struct task_struct *cowlab_owner(struct mm_struct *mm)
 
 /*
  * Remember @mm's process in @c, its entry created if need be.  False (and
- * the event counted as dropped or unattributed) if it has none.
+ * @n events counted as dropped or unattributed) if it has none.
  */
 static bool cowlab_fault_cache_fill(struct cowlab_account *a,
 				    struct cowlab_fault_cache *c,
-				    struct mm_struct *mm, unsigned long gen)
+				    struct mm_struct *mm, unsigned long gen,
+				    unsigned int n)
 {
 	struct task_struct *owner;
 	struct cowlab_proc *p;
@@ -74,14 +75,16 @@ static bool cowlab_fault_cache_fill(struct cowlab_account *a,
 	owner = cowlab_owner(mm);
 	if (!owner) {
 		rcu_read_unlock();
-		cowlab_stats_event_unattributed(a->stats);
+		cowlab_stats_event_unattributed(a->stats, n);
 		return false;
 	}
 	tgid = owner->tgid;
 	p = cowlab_stats_attach(a->stats, owner);
 	rcu_read_unlock();
-	if (!p)
+	if (!p) {
+		cowlab_stats_event_dropped(a->stats, n);
 		return false;
+	}
 	c->mm = mm;
 	c->gen = gen;
 	c->proc = p;
@@ -93,6 +96,29 @@ static bool cowlab_fault_cache_fill(struct cowlab_account *a,
 NOKPROBE_SYMBOL(cowlab_fault_cache_fill);
 
 /*
+ * This CPU's cache made @mm's, for @n events about to be counted: false
+ * (and the events counted as dropped or unattributed) if @mm's process has
+ * no entry.  Called with preemption off.
+ */
+static bool cowlab_fault_cache_for(struct cowlab_account *a,
+				   struct cowlab_fault_cache *c,
+				   struct mm_struct *mm, unsigned int n)
+{
+	unsigned long gen = cowlab_stats_gen(a->stats);
+
+	if (c->mm == mm && c->gen == gen)
+		return true;
+	/* NMI context (a breakpoint kprobe): the fill takes locks. */
+	if (in_nmi()) {
+		cowlab_stats_event_dropped(a->stats, n);
+		return false;
+	}
+	return cowlab_fault_cache_fill(a, c, mm, gen, n);
+}
+
+NOKPROBE_SYMBOL(cowlab_fault_cache_for);
+
+/*
  * Count @ev at @addr for the process owning @mm, and note the page in its
  * records.  Called from the fault probes, inside the fault (for a 4 KiB
  * page with its PTE table's lock held): never sleeps.
@@ -100,26 +126,32 @@ NOKPROBE_SYMBOL(cowlab_fault_cache_fill);
 void cowlab_account_fault(struct cowlab_account *a, struct mm_struct *mm,
 			  unsigned long addr, enum cowlab_event ev)
 {
-	unsigned long gen = cowlab_stats_gen(a->stats);
 	struct cowlab_fault_cache *c = get_cpu_ptr(a->cache);
 
-	if (c->mm != mm || c->gen != gen) {
-		/* NMI context (a breakpoint kprobe): the fill takes locks. */
-		if (in_nmi()) {
-			cowlab_stats_event_dropped(a->stats);
-			goto out;
-		}
-		if (!cowlab_fault_cache_fill(a, c, mm, gen))
-			goto out;
-	}
 	/* An exiting process's records went at its exit: make none again. */
-	if (cowlab_stats_proc_count(c->proc, ev))
+	if (cowlab_fault_cache_for(a, c, mm, 1) &&
+	    cowlab_stats_proc_count(c->proc, ev, 1))
 		cowlab_pages_note(a->pages, &c->pages, addr, ev);
-out:
 	put_cpu_ptr(a->cache);
 }
 
 NOKPROBE_SYMBOL(cowlab_account_fault);
+
+/*
+ * Count @n events @ev for the process owning @mm, pages not known (no
+ * page record).  Never sleeps.
+ */
+void cowlab_account_events(struct cowlab_account *a, struct mm_struct *mm,
+			   enum cowlab_event ev, unsigned int n)
+{
+	struct cowlab_fault_cache *c = get_cpu_ptr(a->cache);
+
+	if (cowlab_fault_cache_for(a, c, mm, n))
+		cowlab_stats_proc_count(c->proc, ev, n);
+	put_cpu_ptr(a->cache);
+}
+
+NOKPROBE_SYMBOL(cowlab_account_events);
 
 /*
  * [@start, @end) of @mm is being unmapped: drop the page records there.

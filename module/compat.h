@@ -11,6 +11,7 @@
 #include <linux/hugetlb.h>
 #include <linux/mm_types.h>
 #include <linux/sched.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/ptrace.h>
 #include <linux/pgtable.h>
@@ -201,6 +202,23 @@ static inline int cowlab_page_mapcount(struct page *page)
 #endif
 }
 
+/*
+ * Has @mm ever pinned a page (FOLL_PIN)?  Never cleared once set.  Fork
+ * copies the pages that may be pinned only in such an mm.  An atomic_t
+ * has_pinned on 5.10, the MMF_HAS_PINNED bit of mm->flags from 5.15, read
+ * through mm_flags_test() since mm->flags became a bitmap (6.18).
+ */
+static inline bool cowlab_mm_has_pinned(struct mm_struct *mm)
+{
+#if defined(COWLAB_HAVE_MM_FLAGS_TEST)
+	return mm_flags_test(MMF_HAS_PINNED, mm);
+#elif defined(COWLAB_HAVE_MMF_HAS_PINNED)
+	return test_bit(MMF_HAS_PINNED, &mm->flags);
+#else
+	return atomic_read(&mm->has_pinned);
+#endif
+}
+
 /* A lockless read of a PMD entry: pmdp_get_lockless() arrived in 6.4. */
 static inline pmd_t cowlab_pmdp_get(pmd_t *pmdp)
 {
@@ -216,11 +234,15 @@ static inline pmd_t cowlab_pmdp_get(pmd_t *pmdp)
  * out-of-line part __pte_offset_map_lock() (6.5) is not exported.  Since
  * 6.5 PTE tables can be freed under RCU without mmap_lock (khugepaged), so
  * the table is used under RCU and the PMD re-checked once the lock is
- * held.  Returns NULL if @pmd maps no PTE table.  Undo with
+ * held.  @subclass is the lockdep subclass of the PTE lock (0, or
+ * SINGLE_DEPTH_NESTING for a second mm's table held at the same time, as
+ * fork does).  Returns NULL if @pmd maps no PTE table.  Undo with
  * cowlab_pte_unmap_unlock().
  */
-static inline pte_t *cowlab_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
-					 unsigned long addr, spinlock_t **ptlp)
+static inline pte_t *cowlab_pte_map_lock_nested(struct mm_struct *mm,
+						pmd_t *pmd, unsigned long addr,
+						spinlock_t **ptlp,
+						int subclass)
 {
 	spinlock_t *ptl;	/* of the PTE table */
 	pmd_t pmdval;
@@ -235,7 +257,7 @@ again:
 		return NULL;
 	}
 	ptl = pte_lockptr(mm, &pmdval);
-	spin_lock(ptl);
+	spin_lock_nested(ptl, subclass);
 	if (unlikely(!pmd_same(pmdval, cowlab_pmdp_get(pmd)))) {
 		spin_unlock(ptl);
 		rcu_read_unlock();
@@ -243,6 +265,12 @@ again:
 	}
 	*ptlp = ptl;
 	return pte_offset_kernel(&pmdval, addr);
+}
+
+static inline pte_t *cowlab_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
+					 unsigned long addr, spinlock_t **ptlp)
+{
+	return cowlab_pte_map_lock_nested(mm, pmd, addr, ptlp, 0);
 }
 
 static inline void cowlab_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)

@@ -26,6 +26,7 @@ enum cowlab_event {
 	COWLAB_EV_COW_KSM,	/* KSM page copied for a write */
 	COWLAB_EV_HUGE_COPY,	/* hugetlb page copied (hugetlb_wp) */
 	COWLAB_EV_HUGE_REUSE,	/* hugetlb page made writable, no copy */
+	COWLAB_EV_FORK_COPY,	/* page maybe pinned, copied by fork for the child */
 	COWLAB_NR_EVENTS,
 	COWLAB_EV_NONE = COWLAB_NR_EVENTS,
 };
@@ -59,6 +60,8 @@ struct cowlab_account *cowlab_account_create(struct cowlab_stats *s,
 void cowlab_account_destroy(struct cowlab_account *a);
 void cowlab_account_fault(struct cowlab_account *a, struct mm_struct *mm,
 			  unsigned long addr, enum cowlab_event ev);
+void cowlab_account_events(struct cowlab_account *a, struct mm_struct *mm,
+			   enum cowlab_event ev, unsigned int n);
 void cowlab_account_unmap(struct cowlab_account *a, struct mm_struct *mm,
 			  unsigned long start, unsigned long end);
 
@@ -79,9 +82,10 @@ void cowlab_stats_destroy(struct cowlab_stats *s);
 unsigned long cowlab_stats_gen(struct cowlab_stats *s);
 struct cowlab_proc *cowlab_stats_attach(struct cowlab_stats *s,
 					struct task_struct *owner);
-bool cowlab_stats_proc_count(struct cowlab_proc *p, enum cowlab_event ev);
-void cowlab_stats_event_unattributed(struct cowlab_stats *s);
-void cowlab_stats_event_dropped(struct cowlab_stats *s);
+bool cowlab_stats_proc_count(struct cowlab_proc *p, enum cowlab_event ev,
+			     unsigned int n);
+void cowlab_stats_event_unattributed(struct cowlab_stats *s, unsigned int n);
+void cowlab_stats_event_dropped(struct cowlab_stats *s, unsigned int n);
 void cowlab_stats_fork(struct cowlab_stats *s, struct task_struct *parent,
 		       struct task_struct *child);
 void cowlab_stats_task_exit(struct cowlab_stats *s, struct task_struct *p);
@@ -231,6 +235,18 @@ struct cowlab_window *cowlab_inflight_mark(enum cowlab_window_kind kind,
 /* Is current inside a window of @kind? */
 bool cowlab_inflight_inside(enum cowlab_window_kind kind);
 
+/* forkcopy.c: pages copied at fork, held until the child is known. */
+struct cowlab_fork_call {
+	struct vm_area_struct *dst, *src;	/* copy_page_range()'s */
+};
+
+bool cowlab_fork_watched(struct vm_area_struct *src);
+void cowlab_fork_compare(struct vm_area_struct *dst,
+			 struct vm_area_struct *src);
+void cowlab_fork_apply(struct cowlab_account *a, struct task_struct *child);
+void cowlab_fork_forget(void);
+unsigned long cowlab_fork_dropped(void);
+
 /* probes.c: the kprobe table. */
 int cowlab_probes_init(struct cowlab_account *a);
 void cowlab_probes_exit(void);
@@ -240,7 +256,7 @@ void cowlab_probes_show(struct seq_file *m);
 void cowlab_classes_show(struct seq_file *m);
 
 /* tracepoints.c: process fork / exit / exec. */
-int cowlab_tracepoints_init(struct cowlab_stats *s);
+int cowlab_tracepoints_init(struct cowlab_stats *s, struct cowlab_account *a);
 void cowlab_tracepoints_exit(void);
 
 /* vmas.c: the vmas and pages files. */

@@ -145,6 +145,7 @@ enum cowlab_stat {
 	COWLAB_STAT_EVENTS_DROPPED,
 	COWLAB_STAT_EVENTS_UNATTRIBUTED,
 	COWLAB_STAT_FAULTS_UNTRACKED,
+	COWLAB_STAT_FORK_COPIES_DROPPED,
 	COWLAB_STAT_PROC_ENTRY_BYTES,
 	COWLAB_STAT_MEMORY_BYTES,
 	COWLAB_STAT_PAGES_TRACKED,
@@ -165,6 +166,7 @@ static const char *const cowlab_stat_names[] = {
 	[COWLAB_STAT_EVENTS_DROPPED] = "events_dropped",
 	[COWLAB_STAT_EVENTS_UNATTRIBUTED] = "events_unattributed",
 	[COWLAB_STAT_FAULTS_UNTRACKED] = "faults_untracked",
+	[COWLAB_STAT_FORK_COPIES_DROPPED] = "fork_copies_dropped",
 	[COWLAB_STAT_PROC_ENTRY_BYTES] = "proc_entry_bytes",
 	[COWLAB_STAT_MEMORY_BYTES] = "memory_bytes",
 	[COWLAB_STAT_PAGES_TRACKED] = "pages_tracked",
@@ -193,6 +195,7 @@ static void cowlab_stat_values(u64 v[COWLAB_NR_STATS])
 	v[COWLAB_STAT_EVENTS_DROPPED] = t.events_dropped;
 	v[COWLAB_STAT_EVENTS_UNATTRIBUTED] = t.unattributed;
 	v[COWLAB_STAT_FAULTS_UNTRACKED] = cowlab_inflight_dropped();
+	v[COWLAB_STAT_FORK_COPIES_DROPPED] = cowlab_fork_dropped();
 	v[COWLAB_STAT_PROC_ENTRY_BYTES] = t.entry_bytes;
 	v[COWLAB_STAT_MEMORY_BYTES] = t.memory_bytes;
 	v[COWLAB_STAT_PAGES_TRACKED] = pt.tracked;

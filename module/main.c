@@ -73,7 +73,7 @@ static int __init cowlab_init(void)
 		err = PTR_ERR(cowlab_account);
 		goto out_stats;
 	}
-	err = cowlab_tracepoints_init(cowlab_stats);
+	err = cowlab_tracepoints_init(cowlab_stats, cowlab_account);
 	if (err)
 		goto out_account;
 	err = cowlab_debugfs_init(cowlab_stats, cowlab_pages);

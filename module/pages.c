@@ -129,7 +129,8 @@ static unsigned int cowlab_last_slot(unsigned long idx, unsigned long end)
 
 /*
  * Did @ev install new pages?  A copy, a zero-page replacement, an unshare,
- * a private file page's copy and a KSM page's copy install one; a huge
+ * a private file page's copy, a KSM page's copy and a page copied by fork
+ * install one; a huge
  * zero page replaced by a THP and a hugetlb page copied install every page
  * of their block (the PMD's lock is held, and no PTE table maps the block;
  * a 1 GiB hugetlb page is recorded in its first block only).  The other
@@ -145,6 +146,7 @@ static inline bool cowlab_ev_installs(enum cowlab_event ev)
 	case COWLAB_EV_FILE_COPY:
 	case COWLAB_EV_COW_KSM:
 	case COWLAB_EV_HUGE_COPY:
+	case COWLAB_EV_FORK_COPY:
 		return true;
 	default:
 		return false;

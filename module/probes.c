@@ -49,6 +49,11 @@
  * everywhere): seen at finish_fault()'s return, which maps the copy
  * (file_copy).
  *
+ * A page the parent may have pinned is copied by fork itself, not by a
+ * fault: a kretprobe on copy_page_range() compares the two mms' PTEs of
+ * each VMA where the parent ever pinned a page (forkcopy.c), and the fork
+ * tracepoint counts the copies for the child (fork_copy).
+ *
  * unmap_page_range() (__zap_vma_range() in 7.x) drops the page records of
  * a range being unmapped (munmap, MADV_DONTNEED, mremap's old range):
  * pages faulted in there later are new pages, not copies.
@@ -370,6 +375,34 @@ static int cowlab_huge_clear_flush_pre(struct kprobe *p, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(cowlab_huge_clear_flush_pre);
 
+/* copy_page_range(dst_vma, src_vma), from dup_mmap(): one VMA of a fork. */
+static int cowlab_copy_range_entry(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
+{
+	struct cowlab_fork_call *c = (struct cowlab_fork_call *)ri->data;
+
+	c->src = (struct vm_area_struct *)cowlab_arg(regs, 1);
+	if (!cowlab_fork_watched(c->src))
+		return 1;
+	c->dst = (struct vm_area_struct *)cowlab_arg(regs, 0);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowlab_copy_range_entry);
+
+static int cowlab_copy_range_return(struct kretprobe_instance *ri,
+				    struct pt_regs *regs)
+{
+	struct cowlab_fork_call *c = (struct cowlab_fork_call *)ri->data;
+
+	/* On an error the fork fails: the child never runs. */
+	if (!regs_return_value(regs))
+		cowlab_fork_compare(c->dst, c->src);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(cowlab_copy_range_return);
+
 /* unmap_page_range(tlb, vma, addr, end, details), or __zap_vma_range() */
 static int cowlab_unmap_pre(struct kprobe *p, struct pt_regs *regs)
 {
@@ -444,6 +477,11 @@ static struct cowlab_probe cowlab_probes[] = {
 		.site = &cowlab_huge_zero_site,
 		.needed_by = EV(THP_ZERO),
 	}, {
+		.symbol = "copy_page_range",
+		.entry = cowlab_copy_range_entry,
+		.ret = cowlab_copy_range_return,
+		.needed_by = EV(FORK_COPY),
+	}, {
 		.symbol = "unmap_page_range",
 		.alt = "__zap_vma_range",
 		.pre = cowlab_unmap_pre,
@@ -516,7 +554,8 @@ static int cowlab_probe_register_as(struct cowlab_probe *p, const char *sym)
 		p->rp.kp.symbol_name = sym;
 		p->rp.entry_handler = p->entry;
 		p->rp.handler = p->ret;
-		p->rp.data_size = sizeof(struct cowlab_window);
+		p->rp.data_size = max(sizeof(struct cowlab_window),
+				      sizeof(struct cowlab_fork_call));
 		/* Tasks may sleep inside: room for many at once. */
 		p->rp.maxactive = 64 + 16 * num_possible_cpus();
 		return register_kretprobe(&p->rp);

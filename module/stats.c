@@ -44,6 +44,7 @@ const char *const cowlab_event_names[COWLAB_NR_EVENTS] = {
 	[COWLAB_EV_COW_KSM] = "cow_ksm",
 	[COWLAB_EV_HUGE_COPY] = "huge_copy",
 	[COWLAB_EV_HUGE_REUSE] = "huge_reuse",
+	[COWLAB_EV_FORK_COPY] = "fork_copy",
 };
 
 static_assert(ARRAY_SIZE(cowlab_event_names) == COWLAB_NR_EVENTS);
@@ -389,8 +390,8 @@ NOKPROBE_SYMBOL(cowlab_stats_gen);
  * The entry of @owner's process, created if need be, for the fault path
  * to count into with cowlab_stats_proc_count() while cowlab_stats_gen() is
  * what it was before this call (entries of live processes are never
- * recycled).  Needs rcu_read_lock().  NULL, and the event counted as
- * dropped, if the table is full of live processes.
+ * recycled).  Needs rcu_read_lock().  NULL if the table is full of live
+ * processes (the caller counts its events as dropped).
  */
 struct cowlab_proc *cowlab_stats_attach(struct cowlab_stats *s,
 					struct task_struct *owner)
@@ -400,37 +401,38 @@ struct cowlab_proc *cowlab_stats_attach(struct cowlab_stats *s,
 	struct cowlab_proc *p;
 
 	p = cowlab_get(s, tgid, owner->group_leader, ppid, COWLAB_CREATE);
-	if (!p) {
-		atomic_long_inc(&s->events_dropped);
-		return NULL;
-	}
-	cowlab_put(s, tgid);
+	if (p)
+		cowlab_put(s, tgid);
 	return p;
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_attach);
 
-/* Count @ev in @p: true if its process is live (not marked exited). */
-bool cowlab_stats_proc_count(struct cowlab_proc *p, enum cowlab_event ev)
+/* Count @n events @ev in @p: true if its process is live (not exited). */
+bool cowlab_stats_proc_count(struct cowlab_proc *p, enum cowlab_event ev,
+			     unsigned int n)
 {
-	atomic_inc(&p->events[ev]);
+	atomic_add(n, &p->events[ev]);
 	return !READ_ONCE(p->exit_seq);
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_proc_count);
 
-/* An event of no process: none owns the mm, or it is a kernel thread. */
-void cowlab_stats_event_unattributed(struct cowlab_stats *s)
+/* @n events of no process: none owns the mm, or it is a kernel thread. */
+void cowlab_stats_event_unattributed(struct cowlab_stats *s, unsigned int n)
 {
-	atomic_long_inc(&s->unattributed);
+	atomic_long_add(n, &s->unattributed);
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_event_unattributed);
 
-/* An event that could not be counted for its process (NMI context). */
-void cowlab_stats_event_dropped(struct cowlab_stats *s)
+/*
+ * @n events that could not be counted for their process: the table is full
+ * of live processes, or NMI context.
+ */
+void cowlab_stats_event_dropped(struct cowlab_stats *s, unsigned int n)
 {
-	atomic_long_inc(&s->events_dropped);
+	atomic_long_add(n, &s->events_dropped);
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_event_dropped);

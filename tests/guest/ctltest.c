@@ -273,6 +273,8 @@ static unsigned int wanted_probes(struct want_probe *w)
 				      "thp_reuse" };
 	w[n++] = (struct want_probe){ "pmdp_huge_clear_flush", "kprobe", true,
 				      "thp_zero" };
+	w[n++] = (struct want_probe){ "copy_page_range", "kretprobe", true,
+				      "fork_copy" };
 	/* unmap_page_range() became __zap_vma_range() (7.x). */
 	w[n++] = (struct want_probe){
 		kernel_has("unmap_page_range") ? "unmap_page_range" :

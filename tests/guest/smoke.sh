@@ -11,7 +11,7 @@
 #   scripts/vm.sh -k 7.x /guest/smoke.sh
 . /guest/ktap.sh
 D=/sys/kernel/debug/cowlab
-COUNTS="cow_copy cow_zero wp_reuse unshare thp_reuse thp_split thp_zero file_copy cow_ksm huge_copy huge_reuse"
+COUNTS="cow_copy cow_zero wp_reuse unshare thp_reuse thp_split thp_zero file_copy cow_ksm huge_copy huge_reuse fork_copy"
 # Counted here, before test 6's reset: after it no process of ours forks.
 set -- $COUNTS
 ncounts=$#
@@ -47,7 +47,7 @@ atleast() { [ "$major" -gt "$1" ] || { [ "$major" = "$1" ] && [ "$minor" -ge "$2
 # registered: status ok, error 0.  __get_user_pages serves unshare (5.19),
 # break_ksm is there from 6.2, and 7.x has __zap_vma_range where the
 # others have unmap_page_range.
-want="do_huge_pmd_wp_page finish_fault pmdp_huge_clear_flush pmdp_set_access_flags ptep_clear_flush ptep_set_access_flags"
+want="copy_page_range do_huge_pmd_wp_page finish_fault pmdp_huge_clear_flush pmdp_set_access_flags ptep_clear_flush ptep_set_access_flags"
 atleast 5 19 && want="$want __get_user_pages"
 atleast 6 2 && want="$want break_ksm"
 if atleast 7 0; then want="$want __zap_vma_range"; else want="$want unmap_page_range"; fi
@@ -82,7 +82,8 @@ thp_zero counted -
 file_copy counted -
 cow_ksm counted -
 huge_copy counted -
-huge_reuse counted -"
+huge_reuse counted -
+fork_copy counted -"
 got=$(cut -d' ' -f1-3 $D/classes | sed 's/^unshare absent .*/unshare absent/')
 if [ "$got" = "$want" ]; then
 	ktap_ok "classes: all counted$(atleast 5 19 || echo ', unshare absent (kernel before 5.19)')"

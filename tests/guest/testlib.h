@@ -35,10 +35,11 @@
 
 enum { EV_COW_COPY, EV_COW_ZERO, EV_WP_REUSE, EV_UNSHARE, EV_THP_REUSE,
        EV_THP_SPLIT, EV_THP_ZERO, EV_FILE_COPY, EV_COW_KSM, EV_HUGE_COPY,
-       EV_HUGE_REUSE, NR_EV };
+       EV_HUGE_REUSE, EV_FORK_COPY, NR_EV };
 static const char *const ev_names[NR_EV] = {
 	"cow_copy", "cow_zero", "wp_reuse", "unshare", "thp_reuse", "thp_split",
 	"thp_zero", "file_copy", "cow_ksm", "huge_copy", "huge_reuse",
+	"fork_copy",
 };
 
 struct counts {
