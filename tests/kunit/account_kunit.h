@@ -120,8 +120,67 @@ static void cowlab_account_fault_fills_cache(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c3.pages.tgid, b->tgid);
 }
 
+/* @tgid's events in @s's table, or false if it has no entry. */
+static bool cowlab_account_kunit_snap(struct cowlab_stats *s, pid_t tgid,
+				      struct cowlab_proc_snap *snap)
+{
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		if (!cowlab_stats_get(s, i, snap) && snap->tgid == tgid)
+			return true;
+	return false;
+}
+
+/*
+ * N events at once (fork's copies past its runs): N counted for the
+ * owner, no page record made; with no owner, N unattributed.  One event
+ * with its address, for comparison, makes one record.
+ */
+static void cowlab_account_events_counts_n(struct kunit *test)
+{
+	struct cowlab_account_kunit *k = test->priv;
+	struct cowlab_stats_totals t;
+	struct cowlab_pages_totals pt;
+	struct cowlab_proc_snap snap;
+	struct mm_struct *mm, *orphan;
+	struct task_struct *a;
+
+	if (!IS_ENABLED(CONFIG_MEMCG))
+		kunit_skip(test, "no mm->owner without CONFIG_MEMCG");
+	a = cowlab_account_kunit_proc(test, 3);
+	mm = kunit_kzalloc(test, sizeof(*mm), GFP_KERNEL);
+	orphan = kunit_kzalloc(test, sizeof(*orphan), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	KUNIT_ASSERT_NOT_NULL(test, orphan);
+#ifdef CONFIG_MEMCG
+	rcu_assign_pointer(mm->owner, a);
+#endif
+
+	preempt_disable();
+	cowlab_account_events(k->acct, mm, COWLAB_EV_FORK_COPY, 5);
+	cowlab_account_events(k->acct, orphan, COWLAB_EV_FORK_COPY, 3);
+	preempt_enable();
+	cowlab_pages_totals(k->pages, &pt);
+	KUNIT_EXPECT_EQ(test, pt.tracked, 0UL);
+	preempt_disable();
+	cowlab_account_fault(k->acct, mm, 0x400000, COWLAB_EV_FORK_COPY);
+	preempt_enable();
+
+	KUNIT_ASSERT_TRUE(test, cowlab_account_kunit_snap(k->stats, a->tgid,
+							  &snap));
+	KUNIT_EXPECT_EQ(test, snap.events[COWLAB_EV_FORK_COPY], 6U);
+	KUNIT_EXPECT_EQ(test, snap.events[COWLAB_EV_COW_COPY], 0U);
+	cowlab_stats_totals(k->stats, &t);
+	KUNIT_EXPECT_EQ(test, t.unattributed, 3UL);
+	KUNIT_EXPECT_EQ(test, t.events_dropped, 0UL);
+	cowlab_pages_totals(k->pages, &pt);
+	KUNIT_EXPECT_EQ(test, pt.tracked, 1UL);
+}
+
 static struct kunit_case cowlab_account_test_cases[] = {
 	KUNIT_CASE(cowlab_account_fault_fills_cache),
+	KUNIT_CASE(cowlab_account_events_counts_n),
 	{}
 };
 
