@@ -153,10 +153,20 @@ static void cowlab_vmas_stop(struct seq_file *m, void *v)
 	priv->users = false;
 }
 
-/* Not walked: their counts are "-". */
+/*
+ * Not walked: their counts are "-".  A private hugetlb VMA of PMD-sized
+ * pages is walked: its huge PTEs are PMD entries, locked and read like a
+ * PMD-mapped THP's (512 pages each).  A shared one may share its page
+ * tables with other processes (huge_pmd_share()), which unshare them
+ * under the hugetlb VMA lock, not exported; other sizes (1 GiB) are not
+ * PMD entries.
+ */
 static bool cowlab_vma_skipped(struct vm_area_struct *vma)
 {
-	return is_vm_hugetlb_page(vma) || (vma->vm_flags & (VM_PFNMAP | VM_IO));
+	if (is_vm_hugetlb_page(vma))
+		return (vma->vm_flags & VM_MAYSHARE) ||
+		       vma_kernel_pagesize(vma) != PMD_SIZE;
+	return vma->vm_flags & (VM_PFNMAP | VM_IO);
 }
 
 static void cowlab_show_name(struct seq_file *m, struct vm_area_struct *vma)

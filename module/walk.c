@@ -5,10 +5,12 @@
  * walk_page_range() is not exported, so this is a small walker of its own.
  *
  * Callers hold mmap_read_lock(); PTE tables are mapped and locked the way
- * 6.12 requires (compat.h).  PMD-mapped THPs are reported 512 pages at a
- * time.  The walk reschedules between PMDs and stops early for a fatal
- * signal.  Page records are read inside an RCU read-side section per page
- * table (an unmap may free a block meanwhile).
+ * 6.12 requires (compat.h).  PMD-mapped THPs, and the 2 MiB pages of
+ * private hugetlb VMAs (huge PTEs that are PMD entries, under the same
+ * PMD lock), are reported 512 pages at a time.  The walk reschedules
+ * between PMDs and stops early for a fatal signal.  Page records are read
+ * inside an RCU read-side section per page table (an unmap may free a
+ * block meanwhile).
  */
 #define pr_fmt(fmt) "cowlab: " fmt
 
@@ -62,7 +64,10 @@ static enum cowlab_page_state cowlab_pte_state(pte_t pte, unsigned long addr,
 	return cowlab_exclusive(cur, addr);
 }
 
-/* A PMD-mapped THP: one callback per run of pages in the same state. */
+/*
+ * A PMD-mapped THP, or a hugetlb page of PMD size: one callback per run of
+ * pages in the same state.
+ */
 static int cowlab_walk_huge(struct vm_area_struct *vma, pmd_t *pmd,
 			    unsigned long addr, unsigned long end,
 			    struct cowlab_pages_cursor *cur, cowlab_walk_fn fn,
