@@ -22,9 +22,11 @@
 # on this kernel (not unshare: only pathtest's KSM unmerge makes some, and
 # only from 6.2).  pathtest is a workload: private file pages written
 # first (file_copy), read then written, shared ones, KSM pages written
-# (cow_ksm) and unmerged.  A class of cowlab that cowcheck has no column
-# for (one newer than cowcheck) is skipped, saying that cowlab's count has
-# no witness here.
+# (cow_ksm) and unmerged.  hugetest is one too (huge pages reserved for
+# it with nr_hugepages): private hugetlb pages copied (huge_copy) and
+# reused (huge_reuse) after a fork.  A class of cowlab that cowcheck has no
+# column for (one newer than cowcheck) is skipped, saying that cowlab's
+# count has no witness here.
 . /guest/ktap.sh
 D=${COWLAB_DEBUGFS:-/sys/kernel/debug/cowlab}
 THP=/sys/kernel/mm/transparent_hugepage/enabled
@@ -62,6 +64,7 @@ always zero_fill --huge
 always threads_fork --huge
 always shared_private --huge
 never pathtest /tmp
+never hugetest
 EOF
 }
 
@@ -161,6 +164,9 @@ diag() {
 
 nwork=$(workloads | wc -l)
 thp_orig=$(sed 's/.*\[\(.*\)\].*/\1/' $THP)
+# hugetest's huge pages (it needs 5 free); given back at the end.
+hp_orig=$(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo 0)
+echo 8 > /proc/sys/vm/nr_hugepages 2>/dev/null
 if ! insmod /cowlab.ko; then
 	ktap_plan 1
 	ktap_not_ok "insmod cowlab.ko"
@@ -328,6 +334,7 @@ ktap_check "mixed load: a forkloop killed mid-run (exit status $st), its childre
 	test $st = 137 -a $i -lt 600
 hi=$(new_pid)
 echo "$thp_orig" > $THP
+echo "$hp_orig" > /proc/sys/vm/nr_hugepages 2>/dev/null
 
 # Stop cowcheck: it detaches and prints its table.
 kill -TERM $bpid

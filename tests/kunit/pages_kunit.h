@@ -516,6 +516,29 @@ static void cowlab_rec_update_file_and_ksm_copies(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(ps, tgid, 0), 0U);
 }
 
+/*
+ * hugetlb: a huge page copied installs pages (copied) with no counter of
+ * its own, a reused one leaves a record as it was; a reuse after the copy
+ * keeps copied.
+ */
+static void cowlab_rec_update_huge_copy_and_reuse(struct kunit *test)
+{
+	u32 reused = cowlab_rec_update(0, COWLAB_EV_WP_REUSE);
+	u32 copied = cowlab_rec_update(0, COWLAB_EV_HUGE_COPY);
+
+	cowlab_kunit_expect_rec(test, copied, true, 0, 0, 0);
+	cowlab_kunit_expect_rec(test, cowlab_rec_update(reused,
+							COWLAB_EV_HUGE_COPY),
+				true, 0, 0, 1);
+	KUNIT_EXPECT_EQ(test, cowlab_rec_update(0, COWLAB_EV_HUGE_REUSE), 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_rec_update(reused, COWLAB_EV_HUGE_REUSE),
+			reused);
+	KUNIT_EXPECT_EQ(test, cowlab_rec_update(copied, COWLAB_EV_HUGE_REUSE),
+			copied);
+	KUNIT_EXPECT_TRUE(test, cowlab_ev_installs(COWLAB_EV_HUGE_COPY));
+	KUNIT_EXPECT_FALSE(test, cowlab_ev_installs(COWLAB_EV_HUGE_REUSE));
+}
+
 static void cowlab_pages_note_records_copy(struct kunit *test)
 {
 	struct cowlab_pageset *ps = test->priv;
@@ -553,7 +576,10 @@ static void cowlab_pages_note_records_copy(struct kunit *test)
 			sizeof(struct cowlab_pages));
 }
 
-/* Huge-page events have no per-page record: not even a table is made. */
+/*
+ * Huge-page events that keep their pages (a THP reused or split, a
+ * hugetlb page reused) have no per-page record: not even a table is made.
+ */
 static void cowlab_pages_note_ignores_thp_events(struct kunit *test)
 {
 	struct cowlab_pageset *ps = test->priv;
@@ -567,7 +593,11 @@ static void cowlab_pages_note_ignores_thp_events(struct kunit *test)
 			  COWLAB_EV_THP_REUSE);
 	cowlab_kunit_note(ps, COWLAB_KUNIT_TGID, 0x200000,
 			  COWLAB_EV_THP_SPLIT);
+	cowlab_kunit_note(ps, COWLAB_KUNIT_TGID, 0x200000,
+			  COWLAB_EV_HUGE_REUSE);
 	cowlab_kunit_cache(&h, COWLAB_KUNIT_TGID);
+	cowlab_pages_note(ps, &h, 0x400000, COWLAB_EV_HUGE_REUSE);
+	KUNIT_EXPECT_NULL(test, h.pages);
 	cowlab_pages_note(ps, &h, 0x200000, COWLAB_EV_THP_REUSE);
 	KUNIT_EXPECT_NULL(test, h.pages);
 	KUNIT_EXPECT_NULL(test, h.block);
@@ -584,12 +614,30 @@ static void cowlab_pages_note_ignores_thp_events(struct kunit *test)
 }
 
 /*
- * The huge zero page replaced by a THP: every page of its block is a copy,
- * with no per-page event (it is one event per 2 MiB, in procs only).  The
- * blocks around it keep no record.
+ * The events that install a whole block of pages at once: the huge zero
+ * page replaced by a THP, a 2 MiB hugetlb page copied (noted at its start,
+ * cowlab_hugetlb_start()).
  */
-static void cowlab_pages_note_thp_zero_copies_block(struct kunit *test)
+static const enum cowlab_event cowlab_block_events[] = {
+	COWLAB_EV_THP_ZERO, COWLAB_EV_HUGE_COPY,
+};
+
+static void cowlab_block_event_desc(const enum cowlab_event *ev, char *desc)
 {
+	strscpy(desc, cowlab_event_names[*ev], KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(cowlab_block_event, cowlab_block_events,
+		  cowlab_block_event_desc);
+
+/*
+ * Such an event at a PMD-aligned address: every page of its block is a
+ * copy, with no per-page event (it is one event per 2 MiB, in procs only).
+ * The blocks around it keep no record.
+ */
+static void cowlab_pages_note_block_event_copies_block(struct kunit *test)
+{
+	const enum cowlab_event *evp = test->param_value;
 	struct cowlab_pageset *ps = test->priv;
 	const unsigned long b0 = COWLAB_KUNIT_B;
 	u64 ev[COWLAB_EV_WP_REUSE + 1] = { };
@@ -597,8 +645,7 @@ static void cowlab_pages_note_thp_zero_copies_block(struct kunit *test)
 	struct cowlab_pages *p;
 	unsigned int i;
 
-	cowlab_kunit_note(ps, COWLAB_KUNIT_TGID, COWLAB_KUNIT_B,
-			  COWLAB_EV_THP_ZERO);
+	cowlab_kunit_note(ps, COWLAB_KUNIT_TGID, COWLAB_KUNIT_B, *evp);
 	p = cowlab_pages_get(ps, COWLAB_KUNIT_TGID);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	for (i = 0; i < COWLAB_BLOCK_PAGES; i++)
@@ -1881,9 +1928,11 @@ static struct kunit_case cowlab_pages_test_cases[] = {
 			 cowlab_saturation_gen_params),
 	KUNIT_CASE(cowlab_rec_update_all_at_max),
 	KUNIT_CASE(cowlab_rec_update_file_and_ksm_copies),
+	KUNIT_CASE(cowlab_rec_update_huge_copy_and_reuse),
 	KUNIT_CASE(cowlab_pages_note_records_copy),
 	KUNIT_CASE(cowlab_pages_note_ignores_thp_events),
-	KUNIT_CASE(cowlab_pages_note_thp_zero_copies_block),
+	KUNIT_CASE_PARAM(cowlab_pages_note_block_event_copies_block,
+			 cowlab_block_event_gen_params),
 	KUNIT_CASE(cowlab_pages_events_sums_range),
 	KUNIT_CASE(cowlab_pages_events_across_blocks),
 	KUNIT_CASE(cowlab_pages_rec_across_blocks),

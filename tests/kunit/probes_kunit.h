@@ -108,6 +108,51 @@ static void cowlab_classify_all_flag_combinations(struct kunit *test)
 	}
 }
 
+/*
+ * A probe's caller is told apart by its return address: inside one of its
+ * site's ranges (a function and its .cold part), each [start, start + len).
+ * The hugetlb site is how ptep_clear_flush() and ptep_set_access_flags()
+ * tell huge_copy and huge_reuse from the 4 KiB classes.
+ */
+static void cowlab_site_has_ranges(struct kunit *test)
+{
+	struct cowlab_site site = {
+		.names = { "hugetlb_wp" },
+		.ranges = { { 0x1000, 0x100 }, { 0x8000, 0x10 } },
+		.nranges = 2,
+	};
+
+	KUNIT_EXPECT_TRUE(test, cowlab_site_has(&site, 0x1000));
+	KUNIT_EXPECT_TRUE(test, cowlab_site_has(&site, 0x10ff));
+	KUNIT_EXPECT_FALSE(test, cowlab_site_has(&site, 0x1100));
+	KUNIT_EXPECT_FALSE(test, cowlab_site_has(&site, 0xfff));
+	KUNIT_EXPECT_TRUE(test, cowlab_site_has(&site, 0x800f));
+	KUNIT_EXPECT_FALSE(test, cowlab_site_has(&site, 0x8010));
+	KUNIT_EXPECT_FALSE(test, cowlab_site_has(&site, 0));
+	/* Only the ranges found count. */
+	site.nranges = 1;
+	KUNIT_EXPECT_FALSE(test, cowlab_site_has(&site, 0x8000));
+	site.nranges = 0;
+	KUNIT_EXPECT_FALSE(test, cowlab_site_has(&site, 0x1000));
+}
+
+/*
+ * huge_copy and huge_reuse are absent exactly where no hugetlb COW
+ * function was found (a kernel without hugetlbfs), with a reason; read
+ * only: the live module's site is not touched.
+ */
+static void cowlab_event_impossible_hugetlb(struct kunit *test)
+{
+	bool none = !READ_ONCE(cowlab_hugetlb_site.nranges);
+
+	KUNIT_EXPECT_EQ(test, !!cowlab_event_impossible(COWLAB_EV_HUGE_COPY),
+			none);
+	KUNIT_EXPECT_EQ(test, !!cowlab_event_impossible(COWLAB_EV_HUGE_REUSE),
+			none);
+	KUNIT_EXPECT_NULL(test, cowlab_event_impossible(COWLAB_EV_COW_COPY));
+	KUNIT_EXPECT_NULL(test, cowlab_event_impossible(COWLAB_EV_WP_REUSE));
+}
+
 /* ---- windows in flight (inflight.c), for the test's own task ---- */
 
 /*
@@ -232,6 +277,8 @@ static void cowlab_inflight_pmd_inside_unshare(struct kunit *test)
 static struct kunit_case cowlab_classify_test_cases[] = {
 	KUNIT_CASE_PARAM(cowlab_classify_flag_table, cowlab_classify_gen_params),
 	KUNIT_CASE(cowlab_classify_all_flag_combinations),
+	KUNIT_CASE(cowlab_site_has_ranges),
+	KUNIT_CASE(cowlab_event_impossible_hugetlb),
 	KUNIT_CASE(cowlab_inflight_none),
 	KUNIT_CASE(cowlab_inflight_pmd_inside_unshare),
 	{}

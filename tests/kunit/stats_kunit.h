@@ -487,12 +487,14 @@ static void cowlab_stats_reset_one_and_all(struct kunit *test)
 
 /*
  * Each class counts for the mm's owner, and the 4 KiB ones note their page
- * in its records, at exactly that page; the THP ones note none.
+ * in its records, at exactly that page; the THP ones note none; a hugetlb
+ * copy notes its whole block.
  */
 static void cowlab_stats_count_notes_pages(struct kunit *test)
 {
 	struct cowlab_stats *s;
 	unsigned long a = 0x7f0000200000UL, huge = 0x7f0000600000UL;
+	unsigned long hcopy = 0x7f0000a00000UL, hreuse = 0x7f0000e00000UL, pg;
 	struct task_struct *parent, *owner;
 	struct cowlab_page_rec rec;
 	struct mm_struct *mm;
@@ -545,6 +547,31 @@ static void cowlab_stats_count_notes_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(s, owner->tgid, huge), 0U);
 	/* Nothing for anyone else. */
 	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(s, parent->tgid, a), 0U);
+
+	/*
+	 * hugetlb: a huge page copied counts once and makes every page of
+	 * its 2 MiB block copied, with no per-page counter; a huge page
+	 * reused counts once and notes nothing.
+	 */
+	cowlab_kunit_fault(s, mm, hcopy, COWLAB_EV_HUGE_COPY);
+	cowlab_kunit_fault(s, mm, hreuse, COWLAB_EV_HUGE_REUSE);
+	cowlab_kunit_fault(s, mm, hreuse, COWLAB_EV_HUGE_REUSE);
+	KUNIT_EXPECT_EQ(test,
+			cowlab_kunit_events(s, owner, COWLAB_EV_HUGE_COPY), 1U);
+	KUNIT_EXPECT_EQ(test,
+			cowlab_kunit_events(s, owner, COWLAB_EV_HUGE_REUSE), 2U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_events(s, owner, COWLAB_EV_COW_COPY),
+			1U);
+	for (pg = hcopy; pg < hcopy + PMD_SIZE; pg += PAGE_SIZE) {
+		cowlab_rec_decode(cowlab_kunit_rec_at(s, owner->tgid, pg), &rec);
+		KUNIT_EXPECT_TRUE_MSG(test, rec.copied, "page %#lx", pg);
+		KUNIT_EXPECT_EQ_MSG(test, rec.events[COWLAB_EV_COW_COPY], 0U,
+				    "page %#lx", pg);
+	}
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(s, owner->tgid,
+						  hcopy + PMD_SIZE), 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(s, owner->tgid, hreuse), 0U);
+	KUNIT_EXPECT_EQ(test, cowlab_kunit_rec_at(s, parent->tgid, hcopy), 0U);
 }
 
 /* The blocks of page records @s holds, and those zaps freed. */

@@ -24,6 +24,13 @@
  *   __split_huge_pmd() at the faulting huge address, the PMD not mapping
  *       the huge zero page: a shared THP split.
  *
+ * hugetlb_wp() (hugetlb_cow() on 5.10) opens a window of its own around a
+ * hugetlb write-protect fault; its arguments differ between kernels, so
+ * the window learns its mm from the first inner call: the new huge page
+ * mapped (hugetlb_add_new_anon_rmap(), hugepage_add_new_anon_rmap() up to
+ * 6.1) is a copy, ptep_set_access_flags(..., dirty=1) (what
+ * huge_ptep_set_access_flags() is on x86) a reuse in place.
+ *
  * The inner functions have other callers (first touch, fork, reclaim,
  * spurious faults); they only count for the task that has the matching
  * window open, same mm and address.  One exception: a new anon page
@@ -78,6 +85,7 @@ extern const void huge_zero_pfn __ksym __weak;
 enum cowcheck_fault_kind {
 	COWCHECK_WIN_PTE = 1,	/* in do_wp_page() */
 	COWCHECK_WIN_PMD,	/* in do_huge_pmd_wp_page() */
+	COWCHECK_WIN_HUGETLB,	/* in hugetlb_wp() or hugetlb_cow() */
 };
 
 #define BIT(n)			(1U << (n))
@@ -237,6 +245,14 @@ static __always_inline __u32 classify(const struct cowcheck_fault *f)
 			return COWCHECK_EV_WP_REUSE;
 		return COWCHECK_EV_NONE;
 	}
+	/* hugetlb_wp(): a copy, or the huge PTE made writable in place. */
+	if (f->kind == COWCHECK_WIN_HUGETLB) {
+		if (f->flags & F_NEW_ANON)
+			return COWCHECK_EV_HUGE_COPY;
+		if (f->flags & F_MKWRITE)
+			return COWCHECK_EV_HUGE_REUSE;
+		return COWCHECK_EV_NONE;
+	}
 	if (f->kind != COWCHECK_WIN_PMD)
 		return COWCHECK_EV_NONE;
 	/*
@@ -285,7 +301,8 @@ static __always_inline void window_open(struct cowcheck_fault *f)
 	window_close(true);
 	if (!f)
 		return;
-	if (mm_owner_tgid(f->mm, &f->tgid))
+	/* A hugetlb window's mm is set by its first inner call. */
+	if (f->mm && mm_owner_tgid(f->mm, &f->tgid))
 		f->flags |= F_NO_OWNER;
 	if (bpf_map_update_elem(&inflight, &tid, f, BPF_ANY))
 		stat_inc(COWCHECK_ST_INFLIGHT_LOST);
@@ -305,7 +322,8 @@ window_mark(__u32 kind, struct vm_area_struct *vma, unsigned long addr,
 	unsigned long mask;
 
 	f = bpf_map_lookup_elem(&inflight, &tid);
-	if (!f || (kind && f->kind != kind))
+	if (!f || (kind && f->kind != kind) ||
+	    f->kind == COWCHECK_WIN_HUGETLB)
 		return NULL;
 	mask = f->kind == COWCHECK_WIN_PMD ? PMD_MASK : PAGE_MASK;
 	if (f->addr != (addr & mask))
@@ -314,6 +332,33 @@ window_mark(__u32 kind, struct vm_area_struct *vma, unsigned long addr,
 		return NULL;
 	f->flags |= flag;
 	return f;
+}
+
+/*
+ * An inner function of hugetlb_wp() ran for @vma: note it in current's
+ * hugetlb window, whose mm is the first such @vma's.  Shared mappings
+ * never copy (hugetlb_wp() only makes their PTE writable): not noted.
+ */
+static __always_inline void hugetlb_mark(struct vm_area_struct *vma,
+					 __u32 flag)
+{
+	__u32 tid = current_tid();
+	struct cowcheck_fault *f;
+	struct mm_struct *mm;
+
+	f = bpf_map_lookup_elem(&inflight, &tid);
+	if (!f || f->kind != COWCHECK_WIN_HUGETLB ||
+	    (BPF_CORE_READ(vma, vm_flags) & (VM_SHARED | VM_MAYSHARE)))
+		return;
+	mm = BPF_CORE_READ(vma, vm_mm);
+	if (!f->mm) {
+		f->mm = mm;
+		if (mm_owner_tgid(mm, &f->tgid))
+			f->flags |= F_NO_OWNER;
+	} else if (f->mm != mm) {
+		return;
+	}
+	f->flags |= flag;
 }
 
 /*
@@ -404,8 +449,16 @@ static __always_inline void huge_wp_open(struct vm_fault *vmf, __u64 orig_pmd)
 static __always_inline void pte_access(struct vm_area_struct *vma,
 				       unsigned long address, int dirty)
 {
-	if (dirty)
-		window_mark(COWCHECK_WIN_PTE, vma, address, F_MKWRITE);
+	if (dirty && !window_mark(COWCHECK_WIN_PTE, vma, address, F_MKWRITE))
+		hugetlb_mark(vma, F_MKWRITE);
+}
+
+/* hugetlb_wp()'s window, whatever its arguments. */
+static __always_inline void hugetlb_open(void)
+{
+	struct cowcheck_fault f = { .kind = COWCHECK_WIN_HUGETLB };
+
+	window_open(&f);
 }
 
 /* pmdp_set_access_flags(vma, address, pmdp, entry, dirty) */
@@ -490,6 +543,25 @@ PROG2(pte_dirtied, "ptep_set_access_flags", pte_access(vma, address, dirty),
 PROG2(pmd_dirtied, "pmdp_set_access_flags", pmd_access(vma, address, dirty),
 	struct vm_area_struct *vma, unsigned long address, pmd_t *pmdp,
 	__u64 entry, int dirty)
+
+/*
+ * hugetlb_wp(...) from 6.1, hugetlb_cow(...) before: a window around it,
+ * its arguments not read (they differ from kernel to kernel).
+ */
+#define HUGETLB_WINDOW(name, func)					\
+	PROG2(name##_enter, func, hugetlb_open(), void *arg0)		\
+	EXIT2(name##_exit, func)
+
+HUGETLB_WINDOW(hugetlb_wp, "hugetlb_wp")
+HUGETLB_WINDOW(hugetlb_cow, "hugetlb_cow")
+
+/* The copy's new huge page mapped: (folio or page, vma, address) */
+PROG2(hugetlb_new_anon, "hugetlb_add_new_anon_rmap",
+	hugetlb_mark(vma, F_NEW_ANON),
+	struct folio *folio, struct vm_area_struct *vma, unsigned long address)
+PROG2(hugepage_new_anon, "hugepage_add_new_anon_rmap",
+	hugetlb_mark(vma, F_NEW_ANON),
+	struct page *page, struct vm_area_struct *vma, unsigned long address)
 
 /* __split_huge_pmd(vma, pmd, address, freeze[, folio or page]) */
 PROG2(pmd_split, "__split_huge_pmd",

@@ -54,6 +54,8 @@ static const char *const event_names[] = {
 	[COWCHECK_EV_THP_ZERO] = "thp_zero",
 	[COWCHECK_EV_FILE_COPY] = "file_copy",
 	[COWCHECK_EV_COW_KSM] = "cow_ksm",
+	[COWCHECK_EV_HUGE_COPY] = "huge_copy",
+	[COWCHECK_EV_HUGE_REUSE] = "huge_reuse",
 };
 
 static_assert(ARRAY_SIZE(event_names) == COWCHECK_NR_EVENTS,
@@ -77,7 +79,7 @@ static const char usage[] =
 "line per process in the format of /sys/kernel/debug/cowlab/procs:\n"
 "\n"
 "  pid cow_copy cow_zero wp_reuse unshare thp_reuse thp_split thp_zero\n"
-"      file_copy cow_ksm\n"
+"      file_copy cow_ksm huge_copy huge_reuse\n"
 "\n"
 "Only processes with at least one event are listed.  Events are counted\n"
 "for the process owning the faulting mm (mm->owner), like cowlab.  A class\n"
@@ -247,6 +249,22 @@ static bool btf_func_takes_struct(const struct btf *btf, const char *name)
 }
 
 /*
+ * How many arguments function @name takes (0 if it is not in @btf).  x86
+ * trampolines take at most six before 6.6 (6.1's hugetlb_wp() has seven:
+ * its fexit fails with -ENOTSUPP); a kprobe has no such limit.
+ */
+#define TRAMP_MAX_ARGS	6
+
+static int btf_func_nargs(const struct btf *btf, const char *name)
+{
+	const struct btf_type *proto;
+
+	if (!btf_func(btf, name, &proto) || !proto || !btf_is_func_proto(proto))
+		return 0;
+	return btf_vlen(proto);
+}
+
+/*
  * Does the type @tname of @kind (BTF_KIND_STRUCT or BTF_KIND_ENUM) in @btf
  * have a member, or a value, called @name?
  */
@@ -343,6 +361,29 @@ static bool tramp_preemptible(const struct btf *btf, const char **why)
 }
 
 /*
+ * hugetlb's write-protect fault and the function that maps its copy, by
+ * their names on the kernels there are (newest first), and the names this
+ * kernel's BTF has (find_absent_classes()); NULL if none: then huge_copy
+ * and huge_reuse are absent.
+ */
+static const char *const hugetlb_windows[] = {
+	"hugetlb_wp", "hugetlb_cow", NULL,
+};
+static const char *const hugetlb_rmaps[] = {
+	"hugetlb_add_new_anon_rmap", "hugepage_add_new_anon_rmap", NULL,
+};
+static const char *hugetlb_window, *hugetlb_rmap;
+
+/* Is @func in the NULL-terminated @names? */
+static bool name_in(const char *func, const char *const *names)
+{
+	for (; *names; names++)
+		if (!strcmp(func, *names))
+			return true;
+	return false;
+}
+
+/*
  * The hooks in attach order: the fault ends first (and task exit, which
  * closes windows whose end was not seen: the sched_process_exit
  * tracepoint, or a kprobe on do_exit() where programs may be preempted,
@@ -358,6 +399,8 @@ static int pick_hooks(struct cowcheck_bpf *skel, const struct btf *vmlinux,
 	const struct hook_def all[] = {
 		HOOK("do_wp_page", wp_exit, wp_exit_kp),
 		HOOK("do_huge_pmd_wp_page", huge_wp_exit, huge_wp_exit_kp),
+		HOOK("hugetlb_wp", hugetlb_wp_exit, hugetlb_wp_exit_kp),
+		HOOK("hugetlb_cow", hugetlb_cow_exit, hugetlb_cow_exit_kp),
 		{ T("sched_process_exit", task_exit), T("do_exit", task_exit_kp) },
 		HOOK("folio_add_new_anon_rmap", folio_new_anon,
 		     folio_new_anon_kp),
@@ -365,8 +408,14 @@ static int pick_hooks(struct cowcheck_bpf *skel, const struct btf *vmlinux,
 		HOOK("ptep_set_access_flags", pte_dirtied, pte_dirtied_kp),
 		HOOK("pmdp_set_access_flags", pmd_dirtied, pmd_dirtied_kp),
 		HOOK("__split_huge_pmd", pmd_split, pmd_split_kp),
+		HOOK("hugetlb_add_new_anon_rmap", hugetlb_new_anon,
+		     hugetlb_new_anon_kp),
+		HOOK("hugepage_add_new_anon_rmap", hugepage_new_anon,
+		     hugepage_new_anon_kp),
 		HOOK("do_wp_page", wp_enter, wp_enter_kp),
 		HOOK("do_huge_pmd_wp_page", huge_wp_enter, huge_wp_enter_kp),
+		HOOK("hugetlb_wp", hugetlb_wp_enter, hugetlb_wp_enter_kp),
+		HOOK("hugetlb_cow", hugetlb_cow_enter, hugetlb_cow_enter_kp),
 	};
 #undef HOOK
 #undef T
@@ -395,6 +444,12 @@ static int pick_hooks(struct cowcheck_bpf *skel, const struct btf *vmlinux,
 			want = have_folio;
 		else if (d->tramp.prog == skel->progs.page_new_anon)
 			want = !have_folio;
+		/* hugetlb's: by the names found, or none. */
+		else if (name_in(d->tramp.func, hugetlb_windows) ||
+			 name_in(d->tramp.func, hugetlb_rmaps))
+			want = hugetlb_window &&
+			       (!strcmp(d->tramp.func, hugetlb_window) ||
+				!strcmp(d->tramp.func, hugetlb_rmap));
 		/* A tracepoint is no function; do_exit() always is. */
 		if (want && d->kp.prog && d->tramp.prog != skel->progs.task_exit &&
 		    !btf_func(vmlinux, d->tramp.func, NULL)) {
@@ -402,8 +457,10 @@ static int pick_hooks(struct cowcheck_bpf *skel, const struct btf *vmlinux,
 				d->tramp.func);
 			return -ENOENT;
 		}
-		by_kprobe = kprobes || (!structs &&
-			btf_func_takes_struct(vmlinux, d->tramp.func));
+		by_kprobe = kprobes ||
+			btf_func_nargs(vmlinux, d->tramp.func) > TRAMP_MAX_ARGS ||
+			(!structs &&
+			 btf_func_takes_struct(vmlinux, d->tramp.func));
 		if (d->kp.prog && by_kprobe)
 			use = &d->kp;
 		bpf_program__set_autoload(d->tramp.prog, want && use == &d->tramp);
@@ -458,6 +515,16 @@ static int check_ksyms(void)
  */
 static const char *class_absent[COWCHECK_NR_EVENTS];
 
+/* The first of @names (NULL-terminated) that @btf has as a function. */
+static const char *btf_first_func(const struct btf *btf,
+				  const char *const *names)
+{
+	for (; *names; names++)
+		if (btf_func(btf, *names, NULL))
+			return *names;
+	return NULL;
+}
+
 static void find_absent_classes(const struct btf *vmlinux)
 {
 	int e;
@@ -465,6 +532,14 @@ static void find_absent_classes(const struct btf *vmlinux)
 	if (!btf_has(vmlinux, "fault_flag", BTF_KIND_ENUM, "FAULT_FLAG_UNSHARE"))
 		class_absent[COWCHECK_EV_UNSHARE] =
 			"no FAULT_FLAG_UNSHARE in this kernel's BTF (unshare faults came in 5.19)";
+	hugetlb_window = btf_first_func(vmlinux, hugetlb_windows);
+	hugetlb_rmap = btf_first_func(vmlinux, hugetlb_rmaps);
+	if (!hugetlb_window || !hugetlb_rmap) {
+		hugetlb_window = hugetlb_rmap = NULL;
+		class_absent[COWCHECK_EV_HUGE_COPY] =
+			class_absent[COWCHECK_EV_HUGE_REUSE] =
+			"neither hugetlb_wp nor hugetlb_cow, or neither hugetlb_add_new_anon_rmap nor hugepage_add_new_anon_rmap, in this kernel's BTF (no hugetlbfs, or inlined)";
+	}
 	for (e = 0; e < COWCHECK_NR_EVENTS; e++)
 		if (class_absent[e])
 			fprintf(stderr, "cowcheck: class %s absent %s\n",

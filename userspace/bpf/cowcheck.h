@@ -19,6 +19,8 @@ enum cowcheck_event {
 	COWCHECK_EV_THP_ZERO,	/* a new THP replaced the huge zero page */
 	COWCHECK_EV_FILE_COPY,	/* a private file page copied, first written */
 	COWCHECK_EV_COW_KSM,	/* a KSM page copied for a write */
+	COWCHECK_EV_HUGE_COPY,	/* a private hugetlb page copied */
+	COWCHECK_EV_HUGE_REUSE,	/* a private hugetlb page made writable */
 	COWCHECK_NR_EVENTS,
 	COWCHECK_EV_NONE = COWCHECK_NR_EVENTS,
 };
