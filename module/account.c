@@ -2,9 +2,10 @@
 /*
  * The fault path's accounting: what the probe handlers call.  An event is
  * counted for the process that owns the faulting mm, in the process table
- * (stats.c), and its page is noted in that process's page records
- * (pages.c); an unmap drops the records of the range.  Both lower layers
- * are reached from here, and neither calls back.
+ * (stats.c), its page is noted in that process's page records (pages.c),
+ * and where it came from in its sites (sites.c); an unmap drops the records
+ * of the range.  The lower layers are reached from here, and none calls
+ * back.
  *
  * The handlers run inside the fault, often with a page table lock held:
  * nothing here sleeps.  What was looked up for the last mm counted is
@@ -44,6 +45,7 @@ struct cowlab_fault_cache {
 struct cowlab_account {
 	struct cowlab_stats *stats;
 	struct cowlab_pageset *pages;
+	struct cowlab_siteset *sites;
 	struct cowlab_fault_cache __percpu *cache;
 };
 
@@ -128,10 +130,13 @@ void cowlab_account_fault(struct cowlab_account *a, struct mm_struct *mm,
 {
 	struct cowlab_fault_cache *c = get_cpu_ptr(a->cache);
 
-	/* An exiting process's records went at its exit: make none again. */
-	if (cowlab_fault_cache_for(a, c, mm, 1) &&
-	    cowlab_stats_proc_count(c->proc, ev, 1))
-		cowlab_pages_note(a->pages, &c->pages, addr, ev);
+	if (cowlab_fault_cache_for(a, c, mm, 1)) {
+		/* An exiting process's records went at its exit: none again. */
+		if (cowlab_stats_proc_count(c->proc, ev, 1))
+			cowlab_pages_note(a->pages, &c->pages, addr, ev);
+		/* Its sites are kept after exit: every counted event has a row. */
+		cowlab_sites_note(a->sites, c->pages.tgid, mm, ev, 1);
+	}
 	put_cpu_ptr(a->cache);
 }
 
@@ -146,8 +151,10 @@ void cowlab_account_events(struct cowlab_account *a, struct mm_struct *mm,
 {
 	struct cowlab_fault_cache *c = get_cpu_ptr(a->cache);
 
-	if (cowlab_fault_cache_for(a, c, mm, n))
+	if (cowlab_fault_cache_for(a, c, mm, n)) {
 		cowlab_stats_proc_count(c->proc, ev, n);
+		cowlab_sites_note(a->sites, c->pages.tgid, mm, ev, n);
+	}
 	put_cpu_ptr(a->cache);
 }
 
@@ -174,9 +181,10 @@ void cowlab_account_unmap(struct cowlab_account *a, struct mm_struct *mm,
 
 NOKPROBE_SYMBOL(cowlab_account_unmap);
 
-/* Counting into @s, whose page records are @pages. */
+/* Counting into @s, whose page records are @pages, its sites @sites. */
 struct cowlab_account *cowlab_account_create(struct cowlab_stats *s,
-					     struct cowlab_pageset *pages)
+					     struct cowlab_pageset *pages,
+					     struct cowlab_siteset *sites)
 {
 	struct cowlab_account *a = kzalloc(sizeof(*a), GFP_KERNEL);
 
@@ -184,6 +192,7 @@ struct cowlab_account *cowlab_account_create(struct cowlab_stats *s,
 		return ERR_PTR(-ENOMEM);
 	a->stats = s;
 	a->pages = pages;
+	a->sites = sites;
 	a->cache = alloc_percpu(struct cowlab_fault_cache);
 	if (!a->cache) {
 		kfree(a);

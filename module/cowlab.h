@@ -54,9 +54,11 @@ enum cowlab_window_kind {
 struct cowlab_account;
 struct cowlab_stats;
 struct cowlab_pageset;
+struct cowlab_siteset;
 
 struct cowlab_account *cowlab_account_create(struct cowlab_stats *s,
-					     struct cowlab_pageset *pages);
+					     struct cowlab_pageset *pages,
+					     struct cowlab_siteset *sites);
 void cowlab_account_destroy(struct cowlab_account *a);
 void cowlab_account_fault(struct cowlab_account *a, struct mm_struct *mm,
 			  unsigned long addr, enum cowlab_event ev);
@@ -77,7 +79,8 @@ struct cowlab_proc_snap {
 struct cowlab_proc;
 
 struct cowlab_stats *cowlab_stats_create(unsigned int max_procs,
-					 struct cowlab_pageset *pages);
+					 struct cowlab_pageset *pages,
+					 struct cowlab_siteset *sites);
 void cowlab_stats_destroy(struct cowlab_stats *s);
 unsigned long cowlab_stats_gen(struct cowlab_stats *s);
 struct cowlab_proc *cowlab_stats_attach(struct cowlab_stats *s,
@@ -189,6 +192,49 @@ void cowlab_pages_totals(struct cowlab_pageset *ps,
 bool cowlab_pages_user_next(struct cowlab_pageset *ps, unsigned long *key,
 			    bool first, struct cowlab_user_snap *snap);
 
+/* sites.c: where each process's COW events came from. */
+#define COWLAB_SITES_TASKS	4	/* task rows a process */
+/* Rows of one process at most: 64 addresses, the tasks, other per class. */
+#define COWLAB_SITE_LINES	(64 + COWLAB_SITES_TASKS + COWLAB_NR_EVENTS)
+
+enum cowlab_site_kind {
+	COWLAB_SITE_ADDR,		/* a user instruction pointer */
+	COWLAB_SITE_TASK,		/* another task wrote: its comm */
+	COWLAB_SITE_OTHER,		/* no row was free */
+};
+
+/* One row of a process's sites, copied out of its table. */
+struct cowlab_site_row {
+	enum cowlab_site_kind kind;
+	unsigned long ip;		/* COWLAB_SITE_ADDR */
+	char comm[TASK_COMM_LEN];	/* COWLAB_SITE_TASK */
+	unsigned int ev;
+	u32 count;
+};
+
+struct cowlab_sites_totals {
+	unsigned long tables;		/* processes with a table */
+	unsigned long dropped;		/* events no table could be had for */
+	size_t table_bytes;		/* one table */
+	size_t memory_bytes;		/* all of them, as allocated */
+	bool on;			/* the sites parameter */
+};
+
+/* A NULL set records nothing (the KUnit suites of the other files). */
+struct cowlab_siteset *cowlab_siteset_create(void);
+void cowlab_siteset_destroy(struct cowlab_siteset *ss);
+void cowlab_sites_note(struct cowlab_siteset *ss, pid_t tgid,
+		       struct mm_struct *mm, enum cowlab_event ev,
+		       unsigned int n);
+void cowlab_sites_forget(struct cowlab_siteset *ss, pid_t tgid);
+void cowlab_sites_forget_all(struct cowlab_siteset *ss);
+void cowlab_sites_exec(struct cowlab_siteset *ss, pid_t tgid);
+bool cowlab_sites_kept(struct cowlab_siteset *ss, pid_t tgid);
+int cowlab_sites_snap(struct cowlab_siteset *ss, pid_t tgid,
+		      struct cowlab_site_row *rows);
+void cowlab_sites_totals(struct cowlab_siteset *ss,
+			 struct cowlab_sites_totals *t);
+
 /* walk.c: page-table walk for VMA snapshots. */
 struct vm_area_struct;
 
@@ -269,9 +315,11 @@ void cowlab_vmas_exit(void);
 #define COWLAB_PID_WRITE_MAX		16	/* a pid write is shorter */
 int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid);
 int cowlab_parse_pid(const char *buf, size_t len, pid_t *nr);
+int cowlab_parse_pid_user(const char __user *ubuf, size_t len, pid_t *nr);
 
 /* debugfs.c: the files. */
-int cowlab_debugfs_init(struct cowlab_stats *s, struct cowlab_pageset *pages);
+int cowlab_debugfs_init(struct cowlab_stats *s, struct cowlab_pageset *pages,
+			struct cowlab_siteset *sites);
 void cowlab_debugfs_exit(void);
 
 #endif /* COWLAB_H */

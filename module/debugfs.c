@@ -10,6 +10,10 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -18,9 +22,10 @@
 #include "cowlab.h"
 
 static struct dentry *cowlab_dir;
-/* What the files show: the module's table of processes and page records. */
+/* What the files show: the module's table of processes, records, sites. */
 static struct cowlab_stats *cowlab_dbg_stats;
 static struct cowlab_pageset *cowlab_dbg_pages;
+static struct cowlab_siteset *cowlab_dbg_sites;
 
 /* ---- procs ---- */
 
@@ -156,6 +161,11 @@ enum cowlab_stat {
 	COWLAB_STAT_PAGES_DROPPED_USER_MAX,
 	COWLAB_STAT_PAGES_DROPPED_NOMEM,
 	COWLAB_STAT_PAGES_BLOCKS_FREED,
+	COWLAB_STAT_SITES_ON,
+	COWLAB_STAT_SITES_TABLES,
+	COWLAB_STAT_SITES_TABLE_BYTES,
+	COWLAB_STAT_SITES_MEMORY_BYTES,
+	COWLAB_STAT_SITES_DROPPED,
 	COWLAB_NR_STATS,
 };
 
@@ -177,18 +187,28 @@ static const char *const cowlab_stat_names[] = {
 	[COWLAB_STAT_PAGES_DROPPED_USER_MAX] = "pages_dropped_user_max",
 	[COWLAB_STAT_PAGES_DROPPED_NOMEM] = "pages_dropped_nomem",
 	[COWLAB_STAT_PAGES_BLOCKS_FREED] = "pages_blocks_freed",
+	[COWLAB_STAT_SITES_ON] = "sites_on",
+	[COWLAB_STAT_SITES_TABLES] = "sites_tables",
+	[COWLAB_STAT_SITES_TABLE_BYTES] = "sites_table_bytes",
+	[COWLAB_STAT_SITES_MEMORY_BYTES] = "sites_memory_bytes",
+	[COWLAB_STAT_SITES_DROPPED] = "sites_dropped",
 };
 
 static_assert(ARRAY_SIZE(cowlab_stat_names) == COWLAB_NR_STATS);
 
-/* Every row's value, from the process table, the windows, the records. */
+/*
+ * Every row's value, from the process table, the windows, the records and
+ * the sites.
+ */
 static void cowlab_stat_values(u64 v[COWLAB_NR_STATS])
 {
 	struct cowlab_stats_totals t;
 	struct cowlab_pages_totals pt;
+	struct cowlab_sites_totals st;
 
 	cowlab_stats_totals(cowlab_dbg_stats, &t);
 	cowlab_pages_totals(cowlab_dbg_pages, &pt);
+	cowlab_sites_totals(cowlab_dbg_sites, &st);
 	v[COWLAB_STAT_PROCS_TRACKED] = t.tracked;
 	v[COWLAB_STAT_PROCS_CAPACITY] = t.capacity;
 	v[COWLAB_STAT_PROCS_DROPPED] = t.dropped;
@@ -206,6 +226,11 @@ static void cowlab_stat_values(u64 v[COWLAB_NR_STATS])
 	v[COWLAB_STAT_PAGES_DROPPED_USER_MAX] = pt.dropped_user;
 	v[COWLAB_STAT_PAGES_DROPPED_NOMEM] = pt.dropped_nomem;
 	v[COWLAB_STAT_PAGES_BLOCKS_FREED] = pt.blocks_freed;
+	v[COWLAB_STAT_SITES_ON] = st.on;
+	v[COWLAB_STAT_SITES_TABLES] = st.tables;
+	v[COWLAB_STAT_SITES_TABLE_BYTES] = st.table_bytes;
+	v[COWLAB_STAT_SITES_MEMORY_BYTES] = st.memory_bytes;
+	v[COWLAB_STAT_SITES_DROPPED] = st.dropped;
 }
 
 static int cowlab_stats_file_show(struct seq_file *m, void *v)
@@ -242,6 +267,159 @@ static int cowlab_users_file_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cowlab_users_file);
+
+/* ---- sites ---- */
+
+struct cowlab_sites_priv {
+	pid_t tgid;			/* selected on this file, or 0 */
+	int n;
+	struct cowlab_site_row rows[COWLAB_SITE_LINES];
+};
+
+/* The pid a later open reads when it writes none (`echo PID > sites`). */
+static atomic_t cowlab_sites_default = ATOMIC_INIT(0);
+
+/* Is @task a live process with user memory (not a kernel thread)? */
+static bool cowlab_sites_user_task(struct task_struct *task)
+{
+	return task && task->mm && !(task->flags & PF_KTHREAD);
+}
+
+/*
+ * Is @tgid (global) something the file can show: a live user process, or
+ * one whose table is still kept (it exited, and its entry in procs is not
+ * recycled yet)?
+ */
+static bool cowlab_sites_known(pid_t tgid)
+{
+	bool known;
+
+	if (cowlab_sites_kept(cowlab_dbg_sites, tgid))
+		return true;
+	rcu_read_lock();
+	known = cowlab_sites_user_task(pid_task(find_pid_ns(tgid, &init_pid_ns),
+						PIDTYPE_TGID));
+	rcu_read_unlock();
+	return known;
+}
+
+/*
+ * The global tgid of the process @nr names in the caller's namespace, or
+ * @nr itself when no live process has it (an exited one whose sites are
+ * kept); 0 if it is a thread id, or a process without user memory.
+ */
+static pid_t cowlab_sites_resolve(pid_t nr)
+{
+	struct task_struct *task;
+	struct pid *pid;
+	pid_t tgid;
+
+	pid = find_get_pid(nr);
+	if (!pid)
+		return nr;
+	task = get_pid_task(pid, PIDTYPE_TGID);
+	put_pid(pid);
+	if (!task)
+		return cowlab_sites_kept(cowlab_dbg_sites, nr) ? nr : 0;
+	tgid = cowlab_sites_user_task(task) ? task->tgid : 0;
+	put_task_struct(task);
+	return tgid;
+}
+
+static void *cowlab_sites_start(struct seq_file *m, loff_t *pos)
+{
+	struct cowlab_sites_priv *priv = m->private;
+	pid_t tgid = priv->tgid ? priv->tgid : atomic_read(&cowlab_sites_default);
+
+	if (*pos)
+		return NULL;
+	if (!tgid)
+		return ERR_PTR(-EINVAL);	/* no pid selected */
+	priv->n = cowlab_sites_snap(cowlab_dbg_sites, tgid, priv->rows);
+	if (priv->n < 0) {
+		/* No event yet: an empty table, if the process is there. */
+		if (!cowlab_sites_known(tgid))
+			return ERR_PTR(-ESRCH);
+		priv->n = 0;
+	}
+	return SEQ_START_TOKEN;
+}
+
+static void *cowlab_sites_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return NULL;
+}
+
+static void cowlab_sites_stop(struct seq_file *m, void *v)
+{
+}
+
+static int cowlab_sites_show(struct seq_file *m, void *v)
+{
+	struct cowlab_sites_priv *priv = m->private;
+	int i;
+
+	seq_puts(m, "site class count\n");
+	for (i = 0; i < priv->n; i++) {
+		const struct cowlab_site_row *r = &priv->rows[i];
+
+		if (r->kind == COWLAB_SITE_ADDR)
+			seq_printf(m, "%lx", r->ip);
+		else if (r->kind == COWLAB_SITE_TASK)
+			seq_printf(m, "task:%s", r->comm);
+		else
+			seq_puts(m, "other");
+		seq_printf(m, " %s %u\n", cowlab_event_names[r->ev], r->count);
+	}
+	return 0;
+}
+
+static const struct seq_operations cowlab_sites_sops = {
+	.start = cowlab_sites_start,
+	.next = cowlab_sites_next,
+	.stop = cowlab_sites_stop,
+	.show = cowlab_sites_show,
+};
+
+static int cowlab_sites_open(struct inode *inode, struct file *file)
+{
+	return seq_open_private(file, &cowlab_sites_sops,
+				sizeof(struct cowlab_sites_priv));
+}
+
+/*
+ * Select a process by its pid (in the writer's namespace): for this open
+ * file, and as the default for others.  -EINVAL for anything but a pid,
+ * -ESRCH for a pid that is neither a live user process nor one whose
+ * sites are still kept.
+ */
+static ssize_t cowlab_sites_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	struct cowlab_sites_priv *priv =
+		((struct seq_file *)file->private_data)->private;
+	pid_t nr, tgid;
+	int err = cowlab_parse_pid_user(ubuf, len, &nr);
+
+	if (err)
+		return err;
+	tgid = cowlab_sites_resolve(nr);
+	if (!tgid || !cowlab_sites_known(tgid))
+		return -ESRCH;
+	WRITE_ONCE(priv->tgid, tgid);
+	atomic_set(&cowlab_sites_default, tgid);
+	return len;
+}
+
+static const struct file_operations cowlab_sites_fops = {
+	.owner = THIS_MODULE,
+	.open = cowlab_sites_open,
+	.read = seq_read,
+	.write = cowlab_sites_write,
+	.llseek = seq_lseek,
+	.release = seq_release_private,
+};
 
 /* ---- control ---- */
 
@@ -284,15 +462,18 @@ static const struct cowlab_file {
 	{ "control", 0200, &cowlab_control_fops },
 	{ "vmas", 0600, &cowlab_vmas_fops, true },
 	{ "pages", 0600, &cowlab_pages_fops, true },
+	{ "sites", 0600, &cowlab_sites_fops },
 };
 
-/* The files, showing @s and @pages. */
-int cowlab_debugfs_init(struct cowlab_stats *s, struct cowlab_pageset *pages)
+/* The files, showing @s, @pages and @sites. */
+int cowlab_debugfs_init(struct cowlab_stats *s, struct cowlab_pageset *pages,
+			struct cowlab_siteset *sites)
 {
 	unsigned int i;
 
 	cowlab_dbg_stats = s;
 	cowlab_dbg_pages = pages;
+	cowlab_dbg_sites = sites;
 	cowlab_dir = debugfs_create_dir("cowlab", NULL);
 	if (IS_ERR(cowlab_dir))
 		return PTR_ERR(cowlab_dir);

@@ -35,9 +35,10 @@ MODULE_PARM_DESC(max_pages_per_user,
 		 "pages recorded for the processes of one user (0..max_pages, default 0: half of max_pages)");
 
 /*
- * The module's page records, the table of processes above them, and the
- * accounting the probes count through, above both.
+ * The module's page records and sites, the table of processes above them,
+ * and the accounting the probes count through, above all three.
  */
+static struct cowlab_siteset *cowlab_sites;
 static struct cowlab_pageset *cowlab_pages;
 static struct cowlab_stats *cowlab_stats;
 static struct cowlab_account *cowlab_account;
@@ -60,15 +61,22 @@ static int __init cowlab_init(void)
 		       max_pages_per_user, max_pages);
 		return -EINVAL;
 	}
+	cowlab_sites = cowlab_siteset_create();
+	if (IS_ERR(cowlab_sites))
+		return PTR_ERR(cowlab_sites);
 	cowlab_pages = cowlab_pageset_create(max_pages, max_pages_per_user);
-	if (IS_ERR(cowlab_pages))
-		return PTR_ERR(cowlab_pages);
-	cowlab_stats = cowlab_stats_create(max_procs, cowlab_pages);
+	if (IS_ERR(cowlab_pages)) {
+		err = PTR_ERR(cowlab_pages);
+		goto out_sites;
+	}
+	cowlab_stats = cowlab_stats_create(max_procs, cowlab_pages,
+					   cowlab_sites);
 	if (IS_ERR(cowlab_stats)) {
 		err = PTR_ERR(cowlab_stats);
 		goto out_pages;
 	}
-	cowlab_account = cowlab_account_create(cowlab_stats, cowlab_pages);
+	cowlab_account = cowlab_account_create(cowlab_stats, cowlab_pages,
+					       cowlab_sites);
 	if (IS_ERR(cowlab_account)) {
 		err = PTR_ERR(cowlab_account);
 		goto out_stats;
@@ -76,7 +84,7 @@ static int __init cowlab_init(void)
 	err = cowlab_tracepoints_init(cowlab_stats, cowlab_account);
 	if (err)
 		goto out_account;
-	err = cowlab_debugfs_init(cowlab_stats, cowlab_pages);
+	err = cowlab_debugfs_init(cowlab_stats, cowlab_pages, cowlab_sites);
 	if (err)
 		goto out_tracepoints;
 	err = cowlab_probes_init(cowlab_account);
@@ -97,6 +105,8 @@ out_stats:
 	cowlab_stats_destroy(cowlab_stats);
 out_pages:
 	cowlab_pageset_destroy(cowlab_pages);
+out_sites:
+	cowlab_siteset_destroy(cowlab_sites);
 	return err;
 }
 
@@ -109,6 +119,7 @@ static void __exit cowlab_exit(void)
 	cowlab_account_destroy(cowlab_account);
 	cowlab_stats_destroy(cowlab_stats);
 	cowlab_pageset_destroy(cowlab_pages);
+	cowlab_siteset_destroy(cowlab_sites);
 	pr_info("unloaded\n");
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Parsers of what users write to cowlab's files (docs/debugfs.md): a
- * command to control, a pid to vmas and pages.  They only read what was
+ * command to control, a pid to vmas, pages and sites.  They only read what was
  * written and never change anything themselves; the files act on the
  * result.
  */
@@ -11,6 +11,7 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "cowlab.h"
 
@@ -57,6 +58,21 @@ int cowlab_parse_pid(const char *buf, size_t len, pid_t *nr)
 	if (ret < 0)
 		return ret;
 	return cowlab_parse_pid_str(tmp, nr);
+}
+
+/*
+ * A pid written from user space to the vmas, pages or sites file: as
+ * cowlab_parse_pid(), or -EFAULT if @ubuf cannot be read.
+ */
+int cowlab_parse_pid_user(const char __user *ubuf, size_t len, pid_t *nr)
+{
+	char buf[COWLAB_PID_WRITE_MAX];
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	return cowlab_parse_pid(buf, len, nr);
 }
 
 /*

@@ -102,6 +102,7 @@ struct cowlab_stats {
 	atomic_long_t gen;
 
 	struct cowlab_pageset *pages;	/* the page records, below us */
+	struct cowlab_siteset *sites;	/* the sites, below us too */
 };
 
 static struct cowlab_bucket *cowlab_bucket_of(struct cowlab_stats *s,
@@ -172,8 +173,10 @@ static bool cowlab_evict(struct cowlab_stats *s, struct cowlab_proc *p,
 	if (p->tgid == tgid && p->exit_seq == seq)
 		evicted = cowlab_unlink(b, p);
 	raw_spin_unlock(&b->lock);
-	if (evicted)
+	if (evicted) {
+		cowlab_sites_forget(s->sites, tgid);
 		cowlab_free_entry(s, p);
+	}
 	return evicted;
 }
 
@@ -455,6 +458,8 @@ void cowlab_stats_fork(struct cowlab_stats *s, struct task_struct *parent,
 
 	if (child->tgid != child->pid || (child->flags & PF_KTHREAD))
 		return;
+	/* A reused pid: the exited process's sites are not the child's. */
+	cowlab_sites_forget(s->sites, child->tgid);
 	p = cowlab_get(s, child->tgid, child, parent->tgid, COWLAB_FORK);
 	if (!p) {
 		atomic_long_inc(&s->dropped);
@@ -491,6 +496,7 @@ void cowlab_stats_exec(struct cowlab_stats *s, struct task_struct *t)
 	struct cowlab_proc *p;
 
 	cowlab_forget(s, t->tgid);
+	cowlab_sites_exec(s->sites, t->tgid);
 	p = cowlab_get(s, t->tgid, NULL, 0, COWLAB_LOOKUP);
 	if (!p)
 		return;
@@ -524,9 +530,11 @@ int cowlab_stats_reset(struct cowlab_stats *s, pid_t tgid)
 		cowlab_zero(p);
 		cowlab_put(s, tgid);
 		cowlab_forget(s, tgid);
+		cowlab_sites_forget(s->sites, tgid);
 		return 0;
 	}
 	cowlab_pages_forget_all(s->pages);
+	cowlab_sites_forget_all(s->sites);
 	cowlab_stats_invalidate(s);
 	/* Exited entries are all recycled below: their slots go stale. */
 	cowlab_ring_clear(s);
@@ -610,9 +618,13 @@ void cowlab_stats_destroy(struct cowlab_stats *s)
 	kfree(s);
 }
 
-/* A table of @max_procs processes, whose page records go into @pages. */
+/*
+ * A table of @max_procs processes, whose page records go into @pages and
+ * whose sites into @sites (NULL: none).
+ */
 struct cowlab_stats *cowlab_stats_create(unsigned int max_procs,
-					 struct cowlab_pageset *pages)
+					 struct cowlab_pageset *pages,
+					 struct cowlab_siteset *sites)
 {
 	struct cowlab_stats *s = kzalloc(sizeof(*s), GFP_KERNEL);
 	unsigned int i;
@@ -620,6 +632,7 @@ struct cowlab_stats *cowlab_stats_create(unsigned int max_procs,
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	s->pages = pages;
+	s->sites = sites;
 	s->pool_size = max_procs;
 	s->bucket_bits = ilog2(roundup_pow_of_two(max_procs));
 	s->pool = kvcalloc(max_procs, sizeof(*s->pool), GFP_KERNEL);

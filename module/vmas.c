@@ -25,7 +25,6 @@
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "cowlab.h"
 #include "compat.h"
@@ -415,15 +414,9 @@ static ssize_t cowlab_vmas_write(struct file *file, const char __user *ubuf,
 	struct cowlab_vmas_priv *priv = m->private;
 	struct pid *pid, *old, *old_default;
 	struct task_struct *task;
-	char buf[COWLAB_PID_WRITE_MAX];
 	pid_t nr;
-	int err;
+	int err = cowlab_parse_pid_user(ubuf, len, &nr);
 
-	if (len == 0 || len >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	err = cowlab_parse_pid(buf, len, &nr);
 	if (err)
 		return err;
 	pid = find_get_pid(nr);

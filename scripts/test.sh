@@ -22,7 +22,7 @@ rm -rf "$logs"
 mkdir -p "$logs"
 # Suites joined by + share one boot (tests/guest/suites.sh): a boot costs
 # 15-40 s under TCG.
-guest_tests=${COWLAB_GUEST_TESTS:-core vmas+budget+hugetlb+mthp demos+pagemap bpfcheck+paths+pin selftest fuzz+load}
+guest_tests=${COWLAB_GUEST_TESTS:-core vmas+budget+hugetlb+mthp+sites demos+pagemap bpfcheck+paths+pin selftest fuzz+load}
 failed_steps=
 
 # plan_check LOG: every KTAP block of LOG must have as many results as its

@@ -6,8 +6,8 @@
  * interface the probes call.  Included at the end of account.c when built
  * with CONFIG_COWLAB_KUNIT_TEST=y.
  *
- * The test makes a page set, a table and an accounting of its own, and a
- * fake process whose tgid no process has (above PID_MAX_LIMIT).
+ * The test makes a page set, sites, a table and an accounting of its own,
+ * and fake processes whose tgids no process has (above PID_MAX_LIMIT).
  */
 #ifndef COWLAB_ACCOUNT_KUNIT_H
 #define COWLAB_ACCOUNT_KUNIT_H
@@ -16,6 +16,7 @@
 #include <linux/threads.h>
 
 struct cowlab_account_kunit {
+	struct cowlab_siteset *sites;
 	struct cowlab_pageset *pages;
 	struct cowlab_stats *stats;
 	struct cowlab_account *acct;
@@ -29,13 +30,16 @@ static int cowlab_account_kunit_init(struct kunit *test)
 	if (!k)
 		return -ENOMEM;
 	test->priv = k;
+	k->sites = cowlab_siteset_create();
+	if (IS_ERR(k->sites))
+		return PTR_ERR(k->sites);
 	k->pages = cowlab_pageset_create(64 * COWLAB_BLOCK_PAGES, 0);
 	if (IS_ERR(k->pages))
 		return PTR_ERR(k->pages);
-	k->stats = cowlab_stats_create(16, k->pages);
+	k->stats = cowlab_stats_create(16, k->pages, k->sites);
 	if (IS_ERR(k->stats))
 		return PTR_ERR(k->stats);
-	k->acct = cowlab_account_create(k->stats, k->pages);
+	k->acct = cowlab_account_create(k->stats, k->pages, k->sites);
 	return PTR_ERR_OR_ZERO(k->acct);
 }
 
@@ -48,6 +52,7 @@ static void cowlab_account_kunit_exit(struct kunit *test)
 	cowlab_account_destroy(k->acct);
 	cowlab_stats_destroy(k->stats);
 	cowlab_pageset_destroy(k->pages);
+	cowlab_siteset_destroy(k->sites);
 }
 
 /* A process of its own (a group leader, its own parent), fake tgid @n. */
@@ -65,6 +70,22 @@ static struct task_struct *cowlab_account_kunit_proc(struct kunit *test,
 	return t;
 }
 
+/* An mm owned by @owner (kunit_skip() without CONFIG_MEMCG: no owner). */
+static struct mm_struct *cowlab_account_kunit_mm(struct kunit *test,
+						 struct task_struct *owner)
+{
+	struct mm_struct *mm;
+
+	if (!IS_ENABLED(CONFIG_MEMCG))
+		kunit_skip(test, "no mm->owner without CONFIG_MEMCG");
+	mm = kunit_kzalloc(test, sizeof(*mm), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+#ifdef CONFIG_MEMCG
+	rcu_assign_pointer(mm->owner, owner);
+#endif
+	return mm;
+}
+
 /*
  * A count fills this CPU's cache with the mm, the table's generation, the
  * process's entry and its records; the next count on the CPU trusts it,
@@ -78,15 +99,9 @@ static void cowlab_account_fault_fills_cache(struct kunit *test)
 	struct mm_struct *mm;
 	unsigned long gen1, gen3;
 
-	if (!IS_ENABLED(CONFIG_MEMCG))
-		kunit_skip(test, "no mm->owner without CONFIG_MEMCG");
 	a = cowlab_account_kunit_proc(test, 1);
 	b = cowlab_account_kunit_proc(test, 2);
-	mm = kunit_kzalloc(test, sizeof(*mm), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, mm);
-#ifdef CONFIG_MEMCG
-	rcu_assign_pointer(mm->owner, a);
-#endif
+	mm = cowlab_account_kunit_mm(test, a);
 
 	/* One CPU throughout, as in a fault. */
 	preempt_disable();
@@ -146,16 +161,10 @@ static void cowlab_account_events_counts_n(struct kunit *test)
 	struct mm_struct *mm, *orphan;
 	struct task_struct *a;
 
-	if (!IS_ENABLED(CONFIG_MEMCG))
-		kunit_skip(test, "no mm->owner without CONFIG_MEMCG");
 	a = cowlab_account_kunit_proc(test, 3);
-	mm = kunit_kzalloc(test, sizeof(*mm), GFP_KERNEL);
+	mm = cowlab_account_kunit_mm(test, a);
 	orphan = kunit_kzalloc(test, sizeof(*orphan), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, mm);
 	KUNIT_ASSERT_NOT_NULL(test, orphan);
-#ifdef CONFIG_MEMCG
-	rcu_assign_pointer(mm->owner, a);
-#endif
 
 	preempt_disable();
 	cowlab_account_events(k->acct, mm, COWLAB_EV_FORK_COPY, 5);
@@ -178,9 +187,61 @@ static void cowlab_account_events_counts_n(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pt.tracked, 1UL);
 }
 
+/*
+ * Every event counted is noted in the owner's sites (here a task row: this
+ * KUnit thread is not in the mm), exiting or not; the process table says
+ * when they go: exec folds addresses only, a reset forgets them, and so
+ * does a fork that reuses the pid.
+ */
+static void cowlab_account_fault_notes_sites(struct kunit *test)
+{
+	struct cowlab_account_kunit *k = test->priv;
+	struct cowlab_site_row *rows;
+	struct task_struct *a, *child;
+	struct mm_struct *mm;
+
+	a = cowlab_account_kunit_proc(test, 3);
+	mm = cowlab_account_kunit_mm(test, a);
+	rows = kunit_kcalloc(test, COWLAB_SITE_LINES, sizeof(*rows),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, rows);
+	preempt_disable();
+	cowlab_account_fault(k->acct, mm, 0x400000, COWLAB_EV_COW_COPY);
+	cowlab_account_fault(k->acct, mm, 0x401000, COWLAB_EV_COW_COPY);
+	cowlab_account_fault(k->acct, mm, 0x402000, COWLAB_EV_COW_ZERO);
+	/* N at once (fork's copies past its runs): N in one row. */
+	cowlab_account_events(k->acct, mm, COWLAB_EV_FORK_COPY, 5);
+	preempt_enable();
+	KUNIT_ASSERT_EQ(test, cowlab_sites_snap(k->sites, a->tgid, rows), 3);
+	KUNIT_EXPECT_EQ(test, rows[0].kind, COWLAB_SITE_TASK);
+	KUNIT_EXPECT_EQ(test, rows[0].ev, COWLAB_EV_COW_COPY);
+	KUNIT_EXPECT_EQ(test, rows[0].count, 2);
+	KUNIT_EXPECT_EQ(test, rows[1].ev, COWLAB_EV_COW_ZERO);
+	KUNIT_EXPECT_EQ(test, rows[1].count, 1);
+	KUNIT_EXPECT_EQ(test, rows[2].ev, COWLAB_EV_FORK_COPY);
+	KUNIT_EXPECT_EQ(test, rows[2].count, 5);
+
+	cowlab_stats_exec(k->stats, a);
+	KUNIT_EXPECT_EQ(test, cowlab_sites_snap(k->sites, a->tgid, rows), 3);
+	KUNIT_EXPECT_EQ(test, cowlab_stats_reset(k->stats, a->tgid), 0);
+	KUNIT_EXPECT_EQ(test, cowlab_sites_snap(k->sites, a->tgid, rows),
+			-ENOENT);
+
+	preempt_disable();
+	cowlab_account_fault(k->acct, mm, 0x400000, COWLAB_EV_COW_COPY);
+	preempt_enable();
+	KUNIT_EXPECT_EQ(test, cowlab_sites_snap(k->sites, a->tgid, rows), 1);
+	/* A new process with a's pid: what a did is not its history. */
+	child = cowlab_account_kunit_proc(test, 3);
+	cowlab_stats_fork(k->stats, a, child);
+	KUNIT_EXPECT_EQ(test, cowlab_sites_snap(k->sites, a->tgid, rows),
+			-ENOENT);
+}
+
 static struct kunit_case cowlab_account_test_cases[] = {
 	KUNIT_CASE(cowlab_account_fault_fills_cache),
 	KUNIT_CASE(cowlab_account_events_counts_n),
+	KUNIT_CASE(cowlab_account_fault_notes_sites),
 	{}
 };
 

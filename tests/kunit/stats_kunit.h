@@ -105,9 +105,9 @@ static struct cowlab_stats *cowlab_kunit_table_n(struct kunit *test,
 	cowlab_kunit_table_free_n(test, i);
 	k->ps[i] = cowlab_pageset_create(max_pages, user_pages);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, k->ps[i]);
-	k->s[i] = cowlab_stats_create(size, k->ps[i]);
+	k->s[i] = cowlab_stats_create(size, k->ps[i], NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, k->s[i]);
-	k->acct[i] = cowlab_account_create(k->s[i], k->ps[i]);
+	k->acct[i] = cowlab_account_create(k->s[i], k->ps[i], NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, k->acct[i]);
 	return k->s[i];
 }

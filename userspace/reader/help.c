@@ -19,6 +19,7 @@ const char help_main[] =
 "                    a picture of one VMA's pages; with PID2, one process\n"
 "                    above the other\n"
 "  status            what the module counts here, its probes and statistics\n"
+"  sites PID         the code that caused a process's COW breaks\n"
 "\n"
 "Options for every command:\n"
 "      --debugfs DIR  the cowlab directory in debugfs (default\n"
@@ -162,3 +163,22 @@ const char help_status[] =
 "\n"
 "Example:\n"
 "  cowlab status\n";
+
+const char help_sites[] =
+"Usage: cowlab sites PID\n"
+"\n"
+"Where the COW events of process PID came from: the user-space instruction\n"
+"that wrote (a system call, for a write the kernel made for the process,\n"
+"such as read(2) into a COW page), with its function, source line and\n"
+"module, most events first. Writes made by another task (ptrace,\n"
+"/proc/PID/mem, ksmd) are one row per task, task:COMM; `other` counts\n"
+"what found no row (64 addresses and 4 tasks a process, or written before\n"
+"an exec). A process that exited is shown with raw addresses.\n"
+"\n"
+"Columns: COUNT (events), CLASS (as in procs), ADDRESS, SYMBOL\n"
+"(function+offset, or module+offset without a symbol), SOURCE (file:line,\n"
+"with debug information), MODULE (the file mapped there).\n"
+"\n"
+"Examples:\n"
+"  cowlab sites 413\n"
+"  cowlab sites --json 413 | jq '.sites[] | select(.class == \"cow_copy\")'\n";

@@ -10,5 +10,6 @@ extern const char help_vmas[];
 extern const char help_diff[];
 extern const char help_map[];
 extern const char help_status[];
+extern const char help_sites[];
 
 #endif /* COWLAB_READER_HELP_H */

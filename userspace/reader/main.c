@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "map", cmd_map, OPT_VMA | OPT_WIDTH | OPT_HEIGHT | OPT_CELL_PAGES |
 	  OPT_MAJORITY | OPT_COLOR | OPT_PAGES, 1, 3, help_map },
 	{ "status", cmd_status, 0, 0, 0, help_status },
+	{ "sites", cmd_sites, 0, 1, 1, help_sites },
 };
 
 static const struct command *find_command(const char *name)
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
 	if (nargs) {
 		cmd = find_command(args[0]);
 		if (!cmd) {
-			cl_err("unknown command '%s': the commands are procs, top, vmas, diff, map, status",
+			cl_err("unknown command '%s': the commands are procs, top, vmas, diff, map, status, sites",
 			       args[0]);
 			return usage_error(NULL);
 		}
