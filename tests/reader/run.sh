@@ -152,7 +152,7 @@ build() {
 # Every --help fits 80 columns and exits 0; --version names cowlab.
 t_help() {
 	local c bad=""
-	for c in "" procs top vmas diff map status; do
+	for c in "" procs top vmas diff map status sites; do
 		# shellcheck disable=SC2086
 		if ! "$R" $c --help > "$work/help" 2>&1; then
 			bad="$bad '$c --help' failed;"

@@ -259,7 +259,7 @@ static void sites_text(const struct sites *ss)
 		"COUNT", "CLASS", "ADDRESS", "SYMBOL", "SOURCE", "MODULE",
 	};
 	unsigned long long total = 0;
-	bool other = false;
+	bool other = false, task = false;
 	struct ttable t;
 	size_t i;
 
@@ -277,10 +277,10 @@ static void sites_text(const struct sites *ss)
 			tt_cell(&t, "-");
 			tt_cell(&t, safe ? safe : "?");
 			tt_cell(&t, "-");
-			tt_cell(&t, s->kind == SITE_TASK ?
-				"(written by that task)" : "(no row left)");
+			tt_cell(&t, "-");
 			free(safe);
 			other |= s->kind == SITE_OTHER;
+			task |= s->kind == SITE_TASK;
 			continue;
 		}
 		tt_cellf(&t, "%llx", s->addr);
@@ -309,8 +309,10 @@ static void sites_text(const struct sites *ss)
 		if (ss->v[i].why)
 			printf("%llx not resolved: %s\n", ss->v[i].addr,
 			       ss->v[i].why);
+	if (task)
+		printf("task:COMM: written by another task (ptrace, /proc/PID/mem, GUP, ksmd)\n");
 	if (other)
-		printf("other: events whose site found no row (the table holds 64 addresses and 4 tasks a process), or written before an exec\n");
+		printf("other: no row was free (64 addresses, 4 tasks a process), or before an exec\n");
 	if (ss->sites_off)
 		printf("sites are not being recorded: echo 1 > /sys/module/cowlab/parameters/sites\n");
 }
