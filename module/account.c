@@ -46,6 +46,7 @@ struct cowlab_account {
 	struct cowlab_stats *stats;
 	struct cowlab_pageset *pages;
 	struct cowlab_siteset *sites;
+	const atomic_long_t *gen;	/* the table's, read without a call */
 	struct cowlab_fault_cache __percpu *cache;
 };
 
@@ -102,11 +103,11 @@ NOKPROBE_SYMBOL(cowlab_fault_cache_fill);
  * (and the events counted as dropped or unattributed) if @mm's process has
  * no entry.  Called with preemption off.
  */
-static bool cowlab_fault_cache_for(struct cowlab_account *a,
-				   struct cowlab_fault_cache *c,
-				   struct mm_struct *mm, unsigned int n)
+static __always_inline bool
+cowlab_fault_cache_for(struct cowlab_account *a, struct cowlab_fault_cache *c,
+		       struct mm_struct *mm, unsigned int n)
 {
-	unsigned long gen = cowlab_stats_gen(a->stats);
+	unsigned long gen = atomic_long_read_acquire(a->gen);
 
 	if (c->mm == mm && c->gen == gen)
 		return true;
@@ -117,8 +118,6 @@ static bool cowlab_fault_cache_for(struct cowlab_account *a,
 	}
 	return cowlab_fault_cache_fill(a, c, mm, gen, n);
 }
-
-NOKPROBE_SYMBOL(cowlab_fault_cache_for);
 
 /*
  * Count @ev at @addr for the process owning @mm, and note the page in its
@@ -193,6 +192,7 @@ struct cowlab_account *cowlab_account_create(struct cowlab_stats *s,
 	a->stats = s;
 	a->pages = pages;
 	a->sites = sites;
+	a->gen = cowlab_stats_gen_counter(s);
 	a->cache = alloc_percpu(struct cowlab_fault_cache);
 	if (!a->cache) {
 		kfree(a);

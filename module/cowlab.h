@@ -6,6 +6,7 @@
 #ifndef COWLAB_H
 #define COWLAB_H
 
+#include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/pgtable.h>
 #include <linux/sched.h>
@@ -76,17 +77,36 @@ struct cowlab_proc_snap {
 	u32 events[COWLAB_NR_EVENTS];
 };
 
-struct cowlab_proc;
+/*
+ * A process's entry.  stats.c owns it; the fault path counts into it with
+ * cowlab_stats_proc_count(), inline: a COW fault pays no call for it.
+ */
+struct cowlab_proc {
+	struct cowlab_proc *next;	/* in a bucket, or in the free list */
+	pid_t tgid;			/* 0 while free */
+	pid_t ppid;
+	u32 exit_seq;			/* 0 while live, else exit order */
+	atomic_t events[COWLAB_NR_EVENTS];
+	char comm[TASK_COMM_LEN];
+};
+
+/* Count @n events @ev in @p: true if its process is live (not exited). */
+static __always_inline bool cowlab_stats_proc_count(struct cowlab_proc *p,
+						    enum cowlab_event ev,
+						    unsigned int n)
+{
+	atomic_add(n, &p->events[ev]);
+	return !READ_ONCE(p->exit_seq);
+}
 
 struct cowlab_stats *cowlab_stats_create(unsigned int max_procs,
 					 struct cowlab_pageset *pages,
 					 struct cowlab_siteset *sites);
 void cowlab_stats_destroy(struct cowlab_stats *s);
 unsigned long cowlab_stats_gen(struct cowlab_stats *s);
+const atomic_long_t *cowlab_stats_gen_counter(struct cowlab_stats *s);
 struct cowlab_proc *cowlab_stats_attach(struct cowlab_stats *s,
 					struct task_struct *owner);
-bool cowlab_stats_proc_count(struct cowlab_proc *p, enum cowlab_event ev,
-			     unsigned int n);
 void cowlab_stats_event_unattributed(struct cowlab_stats *s, unsigned int n);
 void cowlab_stats_event_dropped(struct cowlab_stats *s, unsigned int n);
 void cowlab_stats_fork(struct cowlab_stats *s, struct task_struct *parent,

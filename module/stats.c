@@ -49,15 +49,6 @@ const char *const cowlab_event_names[COWLAB_NR_EVENTS] = {
 
 static_assert(ARRAY_SIZE(cowlab_event_names) == COWLAB_NR_EVENTS);
 
-struct cowlab_proc {
-	struct cowlab_proc *next;	/* in a bucket, or in the free list */
-	pid_t tgid;			/* 0 while free */
-	pid_t ppid;
-	u32 exit_seq;			/* 0 while live, else exit order */
-	atomic_t events[COWLAB_NR_EVENTS];
-	char comm[TASK_COMM_LEN];
-};
-
 struct cowlab_bucket {
 	raw_spinlock_t lock;
 	struct cowlab_proc *head;
@@ -390,6 +381,15 @@ unsigned long cowlab_stats_gen(struct cowlab_stats *s)
 NOKPROBE_SYMBOL(cowlab_stats_gen);
 
 /*
+ * The generation itself, for the fault path to read without a call (the
+ * accounting keeps the pointer while the table lives).
+ */
+const atomic_long_t *cowlab_stats_gen_counter(struct cowlab_stats *s)
+{
+	return &s->gen;
+}
+
+/*
  * The entry of @owner's process, created if need be, for the fault path
  * to count into with cowlab_stats_proc_count() while cowlab_stats_gen() is
  * what it was before this call (entries of live processes are never
@@ -410,16 +410,6 @@ struct cowlab_proc *cowlab_stats_attach(struct cowlab_stats *s,
 }
 
 NOKPROBE_SYMBOL(cowlab_stats_attach);
-
-/* Count @n events @ev in @p: true if its process is live (not exited). */
-bool cowlab_stats_proc_count(struct cowlab_proc *p, enum cowlab_event ev,
-			     unsigned int n)
-{
-	atomic_add(n, &p->events[ev]);
-	return !READ_ONCE(p->exit_seq);
-}
-
-NOKPROBE_SYMBOL(cowlab_stats_proc_count);
 
 /* @n events of no process: none owns the mm, or it is a kernel thread. */
 void cowlab_stats_event_unattributed(struct cowlab_stats *s, unsigned int n)
