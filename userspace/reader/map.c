@@ -446,7 +446,7 @@ int cmd_map(int argc, char **argv)
 	if (!s[0].v)
 		goto out;
 	if (!s[0].v->avail[VMA_RESIDENT]) {
-		cl_err("VMA %llx of process %d is not walked by cowlab (hugetlb, PFNMAP or IO): no pages to draw",
+		cl_err("VMA %llx of process %d is not walked by cowlab (shared or 1 GiB hugetlb, PFNMAP or IO): no pages to draw",
 		       s[0].v->start, s[0].pid);
 		goto out;
 	}
