@@ -13,7 +13,9 @@
 # each import under TCG) and lib-dynload with the libraries its extension
 # modules need, /etc/python3.11 (site's sitecustomize), and cowlab's
 # Python tools: userspace/demos/pagemap_check.py as
-# /usr/share/cowlab/pagemap_check.py.  Left out: what the guest never
+# /usr/share/cowlab/pagemap_check.py, userspace/workloads/prefork.py (the
+# prefork server of tests/guest/prefork.sh) as
+# /usr/share/cowlab/prefork.py.  Left out: what the guest never
 # runs (config-3.11-*: the static libpython for building extensions;
 # test, idlelib, tkinter, turtledemo, ensurepip, lib2to3, distutils).
 # Run it there as `python3 /usr/share/cowlab/pagemap_check.py ...`
@@ -33,7 +35,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,31p' "$0"; exit 0; }
+usage() { sed -n '2,34p' "$0"; exit 0; }
 
 name='' excludes=() items=()
 while [ $# -gt 0 ]; do
@@ -53,7 +55,8 @@ if [ -z "$name" ]; then
 	name=python
 	tools=$COWLAB_TOP/userspace/demos
 	items=("$py" /usr/bin/python3 "$stdlib" /etc/python3.11
-	       "$tools/pagemap_check.py=/usr/share/cowlab/pagemap_check.py")
+	       "$tools/pagemap_check.py=/usr/share/cowlab/pagemap_check.py"
+	       "$COWLAB_TOP/userspace/workloads/prefork.py=/usr/share/cowlab/prefork.py")
 	for d in config-3.11-\* test idlelib tkinter turtledemo ensurepip \
 		 lib2to3 distutils; do
 		excludes+=("$stdlib/$d")
