@@ -35,7 +35,9 @@
 # holds prefork.py as /usr/share/cowlab/prefork.py:
 #   scripts/vm.sh -k 6.12 -x "$(scripts/guest-python.sh)" /guest/prefork.sh
 # COWLAB_T_PREFORK_MIB (default 100) sizes the graph (the bounds below are
-# for 100), COWLAB_T_PREFORK_THP (default "never always") the THP modes.
+# for 100), COWLAB_T_PREFORK_THP (default "never always") the THP modes;
+# COWLAB_T_PREFORK_SHOW=1 adds what cowlab procs, vmas and sites show at
+# end (docs/workloads.md was written from that output).
 . /guest/ktap.sh
 trap "" PIPE # a server that died: its fifo gives EPIPE, not death
 D=/sys/kernel/debug/cowlab
@@ -196,6 +198,17 @@ serve() {
 		cowlab sites "$pid" >"$W/$run.csites.$pid" 2>&1
 	done
 	snap end "$spid"
+	# COWLAB_T_PREFORK_SHOW=1: what the reader shows at end (for
+	# docs/workloads.md).
+	if [ "${COWLAB_T_PREFORK_SHOW:-0}" = 1 ]; then
+		echo "# $run: \$ cowlab procs --pid $spid"
+		cowlab procs --pid "$spid" 2>&1 | sed 's/^/#   /'
+		pid=$(head -n 1 "$W/$run.pids")
+		echo "# $run: \$ cowlab vmas $pid"
+		cowlab vmas "$pid" 2>&1 | sed 's/^/#   /'
+		echo "# $run: \$ cowlab sites $pid"
+		sed 's/^/#   /' "$W/$run.csites.$pid"
+	fi
 	echo >&3
 	next exit || st=1
 	exec 3>&- 4<&-
