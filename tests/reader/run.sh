@@ -152,7 +152,7 @@ build() {
 # Every --help fits 80 columns and exits 0; --version names cowlab.
 t_help() {
 	local c bad=""
-	for c in "" procs top vmas diff map status sites; do
+	for c in "" procs top vmas diff map status sites timeline; do
 		# shellcheck disable=SC2086
 		if ! "$R" $c --help > "$work/help" 2>&1; then
 			bad="$bad '$c --help' failed;"
@@ -176,11 +176,18 @@ t_width() {
 		 expected/procs-new*.out expected/procs-missing.out \
 		 expected/top-lab.out expected/top-new.out expected/map-4*.out \
 		 expected/map-stack*.out expected/map-heap-color.out \
-		 expected/map-gaps*.out; do
-		case $f in *json* | *wide*) continue ;; esac
+		 expected/map-gaps*.out expected/timeline-*.out; do
+		case $f in *json* | *wide* | *svg*) continue ;; esac
 		# Colour codes take no room on the screen.
 		sed 's/\x1b\[[0-9;]*m//g' "$f" |
 			awk 'length > 80 { exit 1 }' || bad="$bad $f"
+	done
+	# With COST, the header fits; a long comm (a redis child's 15
+	# characters, indented) runs past 80, as in ps.
+	for f in expected/procs-exposure*.out; do
+		case $f in *json* | *wide*) continue ;; esac
+		awk '/COMM$/ { if (length > 80) exit 1; found = 1 }
+		     END { exit !found }' "$f" || bad="$bad $f"
 	done
 	if [ -n "$bad" ]; then not_ok "80 columns:$bad"; else ok "lab outputs fit 80 columns"; fi
 }
@@ -364,6 +371,7 @@ args_for() {
 	classes) if [ "$2" = fixtures/new ]; then echo procs --wide; else echo status; fi ;;
 	probes | stats) echo status ;;
 	vmas.*) echo "vmas ${1#vmas.}" ;;
+	timeline.*) echo "timeline ${1#timeline.}" ;;
 	pages.*) echo "map ${1#pages.}" ;;
 	esac
 }
@@ -373,7 +381,7 @@ args_for() {
 t_fuzz() {
 	local kind=$1 src f size i step args bad=0 runs=0 d=$work/fuzz
 	RANDOM=42
-	for src in fixtures/lab fixtures/big fixtures/gaps fixtures/new; do
+	for src in fixtures/lab fixtures/big fixtures/gaps fixtures/new fixtures/timeline; do
 		for f in "$src"/*; do
 			f=${f##*/}
 			args=$(args_for "$f" "$src")
@@ -470,6 +478,69 @@ EOF
 	fi
 }
 
+# The SVG goldens are well-formed XML with an <svg> root; --svg FILE
+# writes what --svg - prints, and prints the text chart; a file that
+# cannot be written is an error.
+t_svg() {
+	local f bad="" m=0
+	for f in expected/timeline-*-svg.out; do
+		m=$((m + 1))
+		python3 - "$f" <<'EOF' || bad="$bad $f"
+import sys, xml.dom.minidom
+doc = xml.dom.minidom.parse(sys.argv[1])
+assert doc.documentElement.tagName == "svg"
+assert doc.documentElement.getAttribute("xmlns") == "http://www.w3.org/2000/svg"
+EOF
+	done
+	if command -v xmllint >/dev/null; then
+		xmllint --noout expected/timeline-*-svg.out 2> "$work/xmllint" ||
+			bad="$bad (xmllint: $(head -n 1 "$work/xmllint"))"
+	fi
+	"$R" --debugfs fixtures/timeline timeline --svg "$work/t.svg" 301 \
+		> "$work/svg.out" 2>&1
+	cmp -s "$work/t.svg" expected/timeline-child-svg.out ||
+		bad="$bad --svg FILE differs from --svg -;"
+	cmp -s "$work/svg.out" expected/timeline-child.out ||
+		bad="$bad --svg FILE does not print the chart;"
+	"$R" --debugfs fixtures/timeline timeline --svg "$work/nosuch/t.svg" 301 \
+		> "$work/svg.out" 2> "$work/svg.err"
+	[ $? = 1 ] && grep -q "nosuch/t.svg: No such file or directory" "$work/svg.err" ||
+		bad="$bad unwritable file not reported;"
+	if [ $m -lt 3 ] || [ -n "$bad" ]; then
+		not_ok "SVG:$bad ($m goldens)"
+	else
+		ok "SVG: $m goldens well-formed, --svg FILE = --svg -"
+	fi
+}
+
+# cowlab sites --on / --off write 'sites on' / 'sites off' to control (a
+# copy of the fixture: its control file keeps the last command); as
+# another user than root: permission denied, run as root.
+t_sites_switch() {
+	local d=$work/switch bad=""
+	rm -rf "$d"
+	cp -r fixtures/sites "$d"
+	: > "$d/control"
+	"$R" --debugfs "$d" sites --on > "$work/sw.out" 2>&1 || bad="$bad --on failed;"
+	[ "$(cat "$d/control")" = "sites on" ] || bad="$bad --on wrote '$(cat "$d/control")';"
+	grep -qx "sites recording on: every process's COW events are recorded from now on" \
+		"$work/sw.out" || bad="$bad --on says '$(head -n 1 "$work/sw.out")';"
+	"$R" --debugfs "$d" --json sites --off > "$work/sw.out" 2>&1 || bad="$bad --off failed;"
+	[ "$(cat "$d/control")" = "sites off" ] || bad="$bad --off wrote '$(cat "$d/control")';"
+	[ "$(cat "$work/sw.out")" = '{"sites_on":0}' ] || bad="$bad --off --json says '$(cat "$work/sw.out")';"
+	if [ -n "$bad" ]; then not_ok "sites --on/--off:$bad"; else ok "sites --on/--off write control"; fi
+	if ! can_be_nobody; then
+		skip "sites --on, not root" "needs root and setpriv to become nobody"
+		return
+	fi
+	chmod 755 "$d"
+	chmod 600 "$d/control"
+	as_nobody "$R" --debugfs "$d" sites --on > "$work/sw.out" 2> "$work/sw.err"
+	msg_check "sites --on, not root: says run as root" "$?" "$work/sw.out" \
+		"$work/sw.err" \
+		"cowlab: $d/control: permission denied: run as root (debugfs files are root-only)"
+}
+
 # The comparison can fail: a golden with one number changed must not match.
 t_meta() {
 	sed 's/1200/1201/' expected/procs-lab.out > "$work/wrong.out"
@@ -492,10 +563,11 @@ while read -r name code rest; do
 done < cases
 
 extra=(t_help t_width t_env t_not_mounted t_default t_not_loaded t_not_root
-       t_tty "t_fuzz cut" "t_fuzz mutate" t_gaps_dots t_huge t_meta)
+       t_tty "t_fuzz cut" "t_fuzz mutate" t_gaps_dots t_huge t_svg
+       t_sites_switch t_meta)
 [ ${#only[@]} -gt 0 ] && extra=()
 # Tests that print two results (ok or skip each): the plan counts them.
-twice=" t_not_mounted t_not_loaded t_not_root "
+twice=" t_not_mounted t_not_loaded t_not_root t_sites_switch "
 nplan=$((1 + ${#cases[@]}))
 for t in "${extra[@]}"; do
 	if [[ $twice == *" $t "* ]]; then

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The commands that main.c dispatches to, one file each: procs_show.c,
- * top.c, vmas.c, diff.c, map.c, status.c, sites.c. Each takes the arguments left
- * after the options (env holds those) and returns an exit code.
+ * top.c, vmas.c, diff.c, map.c, status.c, sites.c, timeline.c. Each takes the
+ * arguments left after the options (env holds those) and returns an exit code.
  */
 #ifndef COWLAB_READER_CMDS_H
 #define COWLAB_READER_CMDS_H
@@ -14,5 +14,6 @@ int cmd_diff(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_sites(int argc, char **argv);
+int cmd_timeline(int argc, char **argv);
 
 #endif /* COWLAB_READER_CMDS_H */

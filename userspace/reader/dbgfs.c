@@ -9,6 +9,7 @@
  * instead of writing PID to "vmas" and "pages", and a missing one stands
  * for a pid that does not exist (ESRCH).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -32,6 +33,9 @@ static bool quiet;
 
 /* @dir is not on a debugfs mount: read vmas.PID, pages.PID (see above). */
 static bool fixture;
+
+/* -errno of the last failed read, for dbgfs_last_err(). */
+static int last_err;
 
 __printf(1, 2) static void say(const char *fmt, ...)
 {
@@ -291,6 +295,58 @@ static int dbgfs_read(const char *name, int pid, bool optional, char **text,
 	return err;
 }
 
+int dbgfs_last_err(void)
+{
+	return last_err;
+}
+
+bool dbgfs_has(const char *name)
+{
+	char path[PATH_MAX + 64];
+	size_t len = strlen(name);
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/%s", env.debugfs, name);
+	if (!fixture || !access(path, F_OK))
+		return !access(path, F_OK);
+	dir = opendir(env.debugfs);
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir)))
+		found = !strncmp(d->d_name, name, len) && d->d_name[len] == '.';
+	closedir(dir);
+	return found;
+}
+
+int dbgfs_control(const char *cmd)
+{
+	char path[PATH_MAX + 64];
+	size_t n = strlen(cmd);
+	ssize_t w;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/control", env.debugfs);
+	/* A fixture's control file keeps the last command, as a record. */
+	fd = open(path, O_WRONLY | O_CLOEXEC | (fixture ? O_TRUNC : 0));
+	if (fd < 0) {
+		err = -errno;
+		explain_file(path, "control", err);
+		return err;
+	}
+	do
+		w = write(fd, cmd, n);
+	while (w < 0 && errno == EINTR);
+	if (w != (ssize_t)n)
+		err = w < 0 ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (err && err != -EINVAL)
+		explain_file(path, "control", err);
+	return err;
+}
+
 /*
  * Read and parse DIR/@name (of @pid if not 0; @flags: COWLAB_TABLE_* and
  * DBGFS_OPTIONAL). Returns EXIT_OK, EXIT_FAIL after saying why, or
@@ -306,6 +362,7 @@ int dbgfs_table(const char *name, int pid, unsigned int flags,
 
 	memset(t, 0, sizeof(*t));
 	err = dbgfs_read(name, pid, flags & DBGFS_OPTIONAL, &text, &len, src);
+	last_err = err;
 	if (err == -ENOENT && (flags & DBGFS_OPTIONAL))
 		return DBGFS_ABSENT;
 	if (err)

@@ -33,6 +33,25 @@ int dbgfs_u64(const struct dbgfs_src *src, const struct cowlab_table *t,
 	      size_t row, int col, unsigned long long *v, bool *avail);
 
 /*
+ * The -errno of the last failed read of a debugfs file (-ESRCH: no such
+ * process), or 0.
+ */
+int dbgfs_last_err(void);
+
+/*
+ * Does the module have file @name? For a fixture directory: @name or a
+ * file @name.PID is there.
+ */
+bool dbgfs_has(const char *name);
+
+/*
+ * Write the command @cmd to DIR/control. Returns 0; -EINVAL (the module
+ * refused the command) without a word; or another -errno after saying
+ * what to do (not root, module gone).
+ */
+int dbgfs_control(const char *cmd);
+
+/*
  * While @quiet, failures are not reported (optional reads, such as the
  * comm in diff's labels). Returns the previous setting.
  */

@@ -11,5 +11,6 @@ extern const char help_diff[];
 extern const char help_map[];
 extern const char help_status[];
 extern const char help_sites[];
+extern const char help_timeline[];
 
 #endif /* COWLAB_READER_HELP_H */

@@ -27,7 +27,8 @@ static const struct command commands[] = {
 	{ "map", cmd_map, OPT_VMA | OPT_WIDTH | OPT_HEIGHT | OPT_CELL_PAGES |
 	  OPT_MAJORITY | OPT_COLOR | OPT_PAGES, 1, 3, help_map },
 	{ "status", cmd_status, 0, 0, 0, help_status },
-	{ "sites", cmd_sites, 0, 1, 1, help_sites },
+	{ "sites", cmd_sites, OPT_ON | OPT_OFF, 0, 1, help_sites },
+	{ "timeline", cmd_timeline, OPT_SVG, 1, 1, help_timeline },
 };
 
 static const struct command *find_command(const char *name)
@@ -74,7 +75,7 @@ int main(int argc, char **argv)
 	if (nargs) {
 		cmd = find_command(args[0]);
 		if (!cmd) {
-			cl_err("unknown command '%s': the commands are procs, top, vmas, diff, map, status, sites",
+			cl_err("unknown command '%s': the commands are procs, top, vmas, diff, map, status, sites, timeline",
 			       args[0]);
 			return usage_error(NULL);
 		}

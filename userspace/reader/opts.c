@@ -31,6 +31,9 @@ enum {
 	LONG_CELL_PAGES,
 	LONG_MAJORITY,
 	LONG_WIDE,
+	LONG_SVG,
+	LONG_ON,
+	LONG_OFF,
 };
 
 static const struct option long_opts[] = {
@@ -52,6 +55,9 @@ static const struct option long_opts[] = {
 	{ "cell-pages", required_argument, NULL, LONG_CELL_PAGES },
 	{ "majority", no_argument, NULL, LONG_MAJORITY },
 	{ "wide", no_argument, NULL, LONG_WIDE },
+	{ "svg", required_argument, NULL, LONG_SVG },
+	{ "on", no_argument, NULL, LONG_ON },
+	{ "off", no_argument, NULL, LONG_OFF },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{},
@@ -80,6 +86,9 @@ static const struct {
 	{ LONG_CELL_PAGES, OPT_CELL_PAGES, "--cell-pages" },
 	{ LONG_MAJORITY, OPT_MAJORITY, "--majority" },
 	{ LONG_WIDE, OPT_WIDE, "--wide" },
+	{ LONG_SVG, OPT_SVG, "--svg" },
+	{ LONG_ON, OPT_ON, "--on" },
+	{ LONG_OFF, OPT_OFF, "--off" },
 	{ 'h', OPT_HELP, "--help" },
 	{ 'V', OPT_VERSION, "--version" },
 };
@@ -211,6 +220,19 @@ static int parse_opt(int c, const char *arg)
 	case LONG_WIDE:
 		env.wide = true;
 		break;
+	case LONG_SVG:
+		if (!*arg) {
+			cl_err("--svg wants a file name (- for standard output)");
+			return -EINVAL;
+		}
+		env.svg = arg;
+		break;
+	case LONG_ON:
+		env.sites_switch = 1;
+		break;
+	case LONG_OFF:
+		env.sites_switch = -1;
+		break;
 	default:
 		return parse_number_opt(c, arg);
 	}
@@ -265,6 +287,15 @@ bool opts_check(unsigned int seen, unsigned int allowed, const char *cmd)
 	}
 	if ((seen & OPT_TREE) && (seen & OPT_FLAT)) {
 		cl_err("--tree and --flat exclude each other");
+		ok = false;
+	}
+	if ((seen & OPT_ON) && (seen & OPT_OFF)) {
+		cl_err("--on and --off exclude each other");
+		ok = false;
+	}
+	if ((seen & OPT_JSON) && (seen & OPT_SVG) && env.svg &&
+	    !strcmp(env.svg, "-")) {
+		cl_err("--json and --svg - both want standard output: give --svg a file");
 		ok = false;
 	}
 	return ok;

@@ -37,6 +37,8 @@ struct env {
 	int width, height;		/* map: 0 for the terminal's */
 	unsigned long long cell_pages;	/* map: 0 to fit the screen */
 	bool majority;			/* map: cells show the majority */
+	const char *svg;		/* timeline: --svg FILE ("-": stdout) */
+	int sites_switch;		/* sites: 1 --on, -1 --off, 0 neither */
 };
 
 extern struct env env;
@@ -62,6 +64,9 @@ enum {
 	OPT_HELP = 1 << 16,
 	OPT_VERSION = 1 << 17,
 	OPT_WIDE = 1 << 18,
+	OPT_SVG = 1 << 19,
+	OPT_ON = 1 << 20,
+	OPT_OFF = 1 << 21,
 };
 
 #define OPTS_ALL_CMDS	(OPT_DEBUGFS | OPT_JSON | OPT_HELP | OPT_VERSION)

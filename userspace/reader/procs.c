@@ -33,11 +33,57 @@ static int bad_id(const struct dbgfs_src *src, const struct cowlab_table *t,
 	return -EINVAL;
 }
 
-/* Is @name one of the columns that say who a process is? */
+/* The exposure columns: no classes, read by name (see struct proc). */
+static const char *const exposure_cols[] = {
+	"fork_shared", "by_parent", "by_self",
+};
+
+/* Is @name a column that says who a process is, or an exposure one? */
 static bool id_column(const char *name)
 {
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(exposure_cols); i++)
+		if (!strcmp(name, exposure_cols[i]))
+			return true;
 	return !strcmp(name, "pid") || !strcmp(name, "ppid") ||
 	       !strcmp(name, "state") || !strcmp(name, "comm");
+}
+
+/* Read the exposure columns of record @r into @p (none: all "-"). */
+static int load_exposure(const struct dbgfs_src *src, struct procs *ps,
+			 size_t r, struct proc *p)
+{
+	int c0 = cowlab_table_col(&ps->t, exposure_cols[0]);
+	int c1 = cowlab_table_col(&ps->t, exposure_cols[1]);
+	int c2 = cowlab_table_col(&ps->t, exposure_cols[2]);
+
+	ps->exposure = c0 >= 0;
+	if (dbgfs_u64(src, &ps->t, r, c0, &p->fork_shared, &p->has_shared) ||
+	    dbgfs_u64(src, &ps->t, r, c1, &p->by_parent, &p->has_parent) ||
+	    dbgfs_u64(src, &ps->t, r, c2, &p->by_self, &p->has_self))
+		return -EINVAL;
+	return 0;
+}
+
+const char *procs_fork_cost(char *buf, const struct proc *p)
+{
+	unsigned long long copied = sat_add(p->by_parent, p->by_self), pct;
+
+	if (!p->has_shared || !p->has_parent || !p->has_self ||
+	    !p->fork_shared) {
+		snprintf(buf, SIZE_BUF, "-");
+		return buf;
+	}
+	/* Rounded to nearest, without overflow for any 64-bit counts. */
+	pct = (unsigned long long)(((long double)copied * 100 +
+				    (long double)p->fork_shared / 2) /
+				   p->fork_shared);
+	if (copied && !pct)
+		snprintf(buf, SIZE_BUF, "<1%%");
+	else
+		snprintf(buf, SIZE_BUF, "%llu%%", pct);
+	return buf;
 }
 
 /*
@@ -155,6 +201,8 @@ int procs_load(struct procs *ps)
 			if (dbgfs_u64(&src, &ps->t, r, ps->cls[i].col,
 				      &p->ctr[i], &p->avail[i]))
 				goto fail;
+		if (load_exposure(&src, ps, r, p))
+			goto fail;
 	}
 	ps->n = ps->t.nrows;
 	return EXIT_OK;

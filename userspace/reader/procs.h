@@ -26,6 +26,13 @@ struct proc {
 	const char *comm;
 	unsigned long long *ctr;	/* one per class of the table */
 	bool *avail;			/* false: "-", not counted here */
+	/*
+	 * Exposure (columns fork_shared, by_parent, by_self): anon pages
+	 * shared at the fork that made this process, and of those, copied
+	 * since by the parent and by the process; each false if "-".
+	 */
+	unsigned long long fork_shared, by_parent, by_self;
+	bool has_shared, has_parent, has_self;
 };
 
 struct procs {
@@ -36,6 +43,7 @@ struct procs {
 	size_t n;
 	unsigned long long *ctr;	/* n * ncls */
 	bool *avail;
+	bool exposure;			/* the table has the exposure columns */
 };
 
 /* Read procs (and classes): EXIT_OK, or EXIT_FAIL after saying why. */
@@ -51,6 +59,13 @@ const struct proc *procs_find(const struct procs *ps, int pid);
  */
 bool procs_other(const struct procs *ps, const struct proc *p,
 		 unsigned long long *sum);
+
+/*
+ * The share of @p's fork-shared pages copied since, by it and its parent,
+ * as a percentage into @buf (SIZE_BUF bytes): "38%", "<1%", or "-" when
+ * a count is unknown or nothing was shared.
+ */
+const char *procs_fork_cost(char *buf, const struct proc *p);
 
 /* Index of the class named @name (any case) in ps->cls, or -1. */
 int procs_class(const struct procs *ps, const char *name);

@@ -34,6 +34,12 @@ static void proc_json(struct json *j, const struct procs *ps,
 		json_key(j, ps->cls[i].ci.name);
 		json_u64_or_null(j, p->ctr[i], p->avail[i]);
 	}
+	json_key(j, "fork_shared");
+	json_u64_or_null(j, p->fork_shared, p->has_shared);
+	json_key(j, "by_parent");
+	json_u64_or_null(j, p->by_parent, p->has_parent);
+	json_key(j, "by_self");
+	json_u64_or_null(j, p->by_self, p->has_self);
 	json_obj_end(j);
 }
 
@@ -63,11 +69,19 @@ static void tree_comm(struct ttable *t, const char *comm, int depth)
 	free(safe);
 }
 
-#define COL_OTHER	(-1)
+/* Columns that are no class: OTHER, and the exposure ones (--wide). */
+enum {
+	COL_OTHER = -1,
+	COL_SHARED = -2,		/* fork_shared */
+	COL_BY_PARENT = -3,
+	COL_BY_SELF = -4,
+	COL_COST = -5,			/* of fork_shared, copied since */
+};
 
 /*
  * The columns of the text table: PID PPID STATE, the counters (class
- * indexes, or COL_OTHER) family by family, COMM.
+ * indexes, or COL_OTHER) family by family, the exposure (if the module
+ * has it: COST, with --wide the page counts before it), COMM.
  */
 struct layout {
 	int *col;
@@ -80,8 +94,8 @@ static int plan(const struct procs *ps, struct layout *l)
 	size_t i, k = 3;
 	int f;
 
-	l->col = calloc(ps->ncls + 1, sizeof(*l->col));
-	l->hdr = calloc(ps->ncls + 5, sizeof(*l->hdr));
+	l->col = calloc(ps->ncls + 5, sizeof(*l->col));
+	l->hdr = calloc(ps->ncls + 9, sizeof(*l->hdr));
 	l->ncol = 0;
 	if (!l->col || !l->hdr) {
 		cl_err("out of memory");
@@ -104,6 +118,18 @@ static int plan(const struct procs *ps, struct layout *l)
 		l->col[l->ncol++] = COL_OTHER;
 		l->hdr[k++] = "OTHER";
 	}
+	if (ps->exposure && env.wide) {
+		l->col[l->ncol++] = COL_SHARED;
+		l->hdr[k++] = "SHARED";
+		l->col[l->ncol++] = COL_BY_PARENT;
+		l->hdr[k++] = "BY_PARENT";
+		l->col[l->ncol++] = COL_BY_SELF;
+		l->hdr[k++] = "BY_SELF";
+	}
+	if (ps->exposure) {
+		l->col[l->ncol++] = COL_COST;
+		l->hdr[k++] = "COST";
+	}
 	l->hdr[k] = "COMM";
 	return 0;
 }
@@ -125,10 +151,16 @@ static void family_groups(struct ttable *t, const struct procs *ps,
 		const char *label;
 
 		first = c + 1;
-		if (l->col[c] == COL_OTHER)
+		if (l->col[c] == COL_SHARED) {
+			/* SHARED BY_PARENT BY_SELF COST, in --wide */
+			tt_group(t, 3 + c, 3 + c + 3, "pages since fork");
+			first = c + 4;
+			continue;
+		}
+		if (l->col[c] < 0)
 			continue;
 		f = ps->cls[l->col[c]].ci.family;
-		while (first < l->ncol && l->col[first] != COL_OTHER &&
+		while (first < l->ncol && l->col[first] >= 0 &&
 		       ps->cls[l->col[first]].ci.family == f)
 			first++;
 		label = family_label(f);
@@ -148,9 +180,26 @@ static void counter_cells(struct ttable *t, const struct procs *ps,
 	for (c = 0; c < l->ncol; c++) {
 		int i = l->col[c];
 
-		if (i == COL_OTHER) {
+		switch (i) {
+		case COL_OTHER:
 			avail = procs_other(ps, p, &v);
-		} else {
+			break;
+		case COL_SHARED:
+			v = p->fork_shared;
+			avail = p->has_shared;
+			break;
+		case COL_BY_PARENT:
+			v = p->by_parent;
+			avail = p->has_parent;
+			break;
+		case COL_BY_SELF:
+			v = p->by_self;
+			avail = p->has_self;
+			break;
+		case COL_COST:
+			tt_cell(t, procs_fork_cost(buf, p));
+			continue;
+		default:
 			v = p->ctr[i];
 			avail = p->avail[i];
 		}
@@ -206,6 +255,23 @@ static void other_note(const struct procs *ps, const struct order *o,
 	fprintf(f, "%s\n", tail);
 }
 
+/* Under the table, if a COST is shown: what it is. */
+static void cost_note(const struct procs *ps, const struct order *o,
+		      size_t rows, FILE *f)
+{
+	char buf[SIZE_BUF];
+	size_t k;
+
+	for (k = 0; k < rows; k++)
+		if (strcmp(procs_fork_cost(buf, &ps->v[o->idx[k]]), "-"))
+			break;
+	if (k == rows)
+		return;
+	fputs("COST: of the anon pages that the fork shared, the part copied since by the\n"
+	      "        process and its parent", f);
+	fputs(env.wide ? "\n" : " (--wide: in pages)\n", f);
+}
+
 static int procs_text(const struct procs *ps, const struct order *o,
 		      FILE *f, size_t max_rows)
 {
@@ -239,6 +305,8 @@ static int procs_text(const struct procs *ps, const struct order *o,
 	}
 	if (!env.wide)
 		other_note(ps, o, rows, f);
+	if (ps->exposure)
+		cost_note(ps, o, rows, f);
 	tt_free(&t);
 	layout_free(&l);
 	return EXIT_OK;

@@ -253,6 +253,15 @@ static bool sites_switched_off(void)
 	return off;
 }
 
+/* Recording is off: how to switch it on, in 80 columns. */
+static void sites_off_note(FILE *f)
+{
+	fprintf(f, "sites are not being recorded (the module starts with them off):\n"
+		"`cowlab sites --on` (or echo 'sites on' > %s/control)\n"
+		"records them from then on; switch them on before the process forks to see\n"
+		"all of its events\n", env.debugfs);
+}
+
 static void sites_text(const struct sites *ss)
 {
 	static const char *const hdr[] = {
@@ -314,7 +323,7 @@ static void sites_text(const struct sites *ss)
 	if (other)
 		printf("other: no row was free (64 addresses, 4 tasks a process), or before an exec\n");
 	if (ss->sites_off)
-		printf("sites are not being recorded: echo 1 > /sys/module/cowlab/parameters/sites\n");
+		sites_off_note(stdout);
 }
 
 static void sites_json(const struct sites *ss)
@@ -379,21 +388,67 @@ static void sites_json(const struct sites *ss)
 	putchar('\n');
 }
 
+/*
+ * `cowlab sites --on` / `--off`: the control command, or for a module
+ * that does not know it, the module parameter that came before it.
+ */
+static int sites_switch(bool on)
+{
+	static const char param[] = "/sys/module/cowlab/parameters/sites";
+	int err = dbgfs_control(on ? "sites on\n" : "sites off\n");
+	FILE *f;
+
+	if (err == -EINVAL) {
+		f = fopen(param, "we");
+		if (!f || fputs(on ? "1\n" : "0\n", f) == EOF ||
+		    fclose(f)) {
+			if (f)
+				fclose(f);
+			cl_err("%s/control: the module refused 'sites %s' (EINVAL), and it has no\n"
+			       "        %s: the loaded cowlab module is too old to switch sites (reload a\n"
+			       "        newer cowlab.ko)", env.debugfs, on ? "on" : "off",
+			       param);
+			return EXIT_FAIL;
+		}
+	} else if (err) {
+		return EXIT_FAIL;
+	}
+	if (env.json)
+		printf("{\"sites_on\":%d}\n", on);
+	else if (on)
+		printf("sites recording on: every process's COW events are recorded from now on\n");
+	else
+		printf("sites recording off: tables already made are kept (`cowlab sites --on`\n"
+		       "switches it back on)\n");
+	return EXIT_OK;
+}
+
 int cmd_sites(int argc, char **argv)
 {
 	struct sites ss;
 	int pid, ret;
 
-	(void)argc;
-	if (parse_pid(argv[0], &pid)) {
+	if (env.sites_switch && argc) {
+		cl_err("--%s takes no PID", env.sites_switch > 0 ? "on" : "off");
+		return usage_error("sites");
+	}
+	if (!env.sites_switch && !argc) {
+		cl_err("'sites' takes one PID (or --on, --off)");
+		return usage_error("sites");
+	}
+	if (!env.sites_switch && parse_pid(argv[0], &pid)) {
 		cl_err("'%s' is not a process id (e.g. 412)", argv[0]);
 		return usage_error("sites");
 	}
 	ret = dbgfs_init();
 	if (ret)
 		return ret;
+	if (env.sites_switch)
+		return sites_switch(env.sites_switch > 0);
 	ret = sites_load(&ss, pid);
 	if (ret) {
+		if (dbgfs_last_err() == -ESRCH && sites_switched_off())
+			sites_off_note(stderr);
 		sites_free(&ss);
 		return ret;
 	}
