@@ -289,6 +289,12 @@ static int dbgfs_read(const char *name, int pid, bool optional, char **text,
 			    pid);
 			return err;
 		}
+		if (err == -ENOMEM) {
+			say("%s: the module had no memory for a record of\n"
+			    "        process %d (ENOMEM): `cowlab status` shows what it dropped",
+			    path, pid);
+			return err;
+		}
 	}
 	if (err && !(optional && err == -ENOENT))
 		explain_file(path, name, err);
