@@ -279,4 +279,20 @@ static inline void cowlab_pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
 	rcu_read_unlock();
 }
 
+/*
+ * The anonymous pages @mm maps: exactly with get_mm_counter_sum() (the
+ * per-CPU counter's parts summed); before per-CPU RSS counters (6.2) the
+ * counter is one atomic, exact too.  A kernel between the two reads it
+ * approximately (within the counter's batch per CPU).  For a child right
+ * after fork, which has not run yet.
+ */
+static inline unsigned long cowlab_mm_anon_pages(struct mm_struct *mm)
+{
+#ifdef COWLAB_HAVE_GET_MM_COUNTER_SUM
+	return get_mm_counter_sum(mm, MM_ANONPAGES);
+#else
+	return get_mm_counter(mm, MM_ANONPAGES);
+#endif
+}
+
 #endif /* COWLAB_COMPAT_H */

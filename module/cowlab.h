@@ -7,6 +7,10 @@
 #define COWLAB_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/jiffies.h>
+#include <linux/limits.h>
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
 #include <linux/pgtable.h>
 #include <linux/sched.h>
@@ -68,6 +72,107 @@ void cowlab_account_events(struct cowlab_account *a, struct mm_struct *mm,
 void cowlab_account_unmap(struct cowlab_account *a, struct mm_struct *mm,
 			  unsigned long start, unsigned long end);
 
+/* history.c: a process's events over time, and what its fork shared. */
+#define COWLAB_HISTORY_BUCKETS	26
+#define COWLAB_FORK_UNKNOWN	U32_MAX	/* not forked under cowlab */
+
+/* The classes that make a new page: a timeline's `copy` column. */
+#define COWLAB_EV_COPY_MASK						\
+	(BIT(COWLAB_EV_COW_COPY) | BIT(COWLAB_EV_COW_ZERO) |		\
+	 BIT(COWLAB_EV_UNSHARE) | BIT(COWLAB_EV_THP_ZERO) |		\
+	 BIT(COWLAB_EV_FILE_COPY) | BIT(COWLAB_EV_COW_KSM) |		\
+	 BIT(COWLAB_EV_HUGE_COPY) | BIT(COWLAB_EV_FORK_COPY))
+
+/* The classes that copy a page shared at fork: exposure's copies. */
+#define COWLAB_EV_FORK_COPIES_MASK					\
+	(BIT(COWLAB_EV_COW_COPY) | BIT(COWLAB_EV_UNSHARE))
+
+struct cowlab_history_bucket {
+	atomic_t copy;			/* events in COWLAB_EV_COPY_MASK */
+	atomic_t nocopy;		/* the others */
+};
+
+/*
+ * A process's history since its fork (or its reset): its events in
+ * COWLAB_HISTORY_BUCKETS buckets of 1 << @shift jiffies from @start, the
+ * width doubling (pairs of buckets merged) when time runs past the last;
+ * and at a fork under cowlab, how many anon pages it shared with its
+ * parent and how many the parent had copied until then.  Allocated
+ * beside the process's entry (stats.c), 256 bytes.
+ */
+struct cowlab_history {
+	u64 since_ns;			/* CLOCK_MONOTONIC, at @start */
+	unsigned long start;		/* jiffies */
+	unsigned int shift;
+	raw_spinlock_t lock;		/* a merge of buckets */
+	u32 fork_shared;		/* or COWLAB_FORK_UNKNOWN */
+	u32 parent_base;		/* the parent's fork copies at the fork */
+	struct cowlab_history_bucket b[COWLAB_HISTORY_BUCKETS];
+	struct rcu_head rcu;
+};
+
+/* A copy of one, for a reader. */
+struct cowlab_history_snap {
+	u64 since_ns;
+	u64 width_ns;
+	unsigned int n;			/* buckets up to the last with events */
+	u32 copy[COWLAB_HISTORY_BUCKETS];
+	u32 nocopy[COWLAB_HISTORY_BUCKETS];
+};
+
+struct cowlab_history *cowlab_history_new(u64 since_ns);
+void cowlab_history_free(struct cowlab_history *h);
+void cowlab_history_grow(struct cowlab_history *h, unsigned long t,
+			 enum cowlab_event ev, unsigned int n);
+void cowlab_history_snap(struct cowlab_history *h,
+			 struct cowlab_history_snap *snap);
+
+struct cowlab_history_totals {
+	unsigned long histories;	/* allocated */
+	unsigned long dropped;		/* not allocated: no memory */
+	size_t bytes;			/* one */
+	size_t memory_bytes;		/* all of them, as allocated */
+	unsigned long tick_ns;		/* the narrowest bucket */
+};
+
+void cowlab_history_totals(struct cowlab_history_totals *t);
+
+static __always_inline bool cowlab_event_copies(enum cowlab_event ev)
+{
+	return (COWLAB_EV_COPY_MASK >> ev) & 1;
+}
+
+/*
+ * Count @n events @ev in @h, now: in its bucket, or (past the last one)
+ * after a merge.  Never sleeps.
+ */
+static __always_inline void cowlab_history_note(struct cowlab_history *h,
+						enum cowlab_event ev,
+						unsigned int n)
+{
+	unsigned long t = jiffies - h->start;
+	unsigned long i = t >> READ_ONCE(h->shift);
+
+	if (unlikely(i >= COWLAB_HISTORY_BUCKETS)) {
+		cowlab_history_grow(h, t, ev, n);
+		return;
+	}
+	atomic_add(n, cowlab_event_copies(ev) ? &h->b[i].copy :
+						&h->b[i].nocopy);
+}
+
+/* Of a process's counters @events, the copies of pages a fork shared. */
+static inline u32 cowlab_fork_copies_of(const u32 *events)
+{
+	u32 n = 0;
+	unsigned int ev;
+
+	for (ev = 0; ev < COWLAB_NR_EVENTS; ev++)
+		if ((COWLAB_EV_FORK_COPIES_MASK >> ev) & 1)
+			n += events[ev];
+	return n;
+}
+
 /* stats.c: the table of processes, their counters and their lifetime. */
 struct cowlab_proc_snap {
 	pid_t tgid;
@@ -75,6 +180,9 @@ struct cowlab_proc_snap {
 	bool exited;
 	char comm[TASK_COMM_LEN];
 	u32 events[COWLAB_NR_EVENTS];
+	u64 since_ns;			/* of its history; 0: none */
+	u32 fork_shared;		/* or COWLAB_FORK_UNKNOWN */
+	u32 parent_base;
 };
 
 /*
@@ -88,14 +196,23 @@ struct cowlab_proc {
 	u32 exit_seq;			/* 0 while live, else exit order */
 	atomic_t events[COWLAB_NR_EVENTS];
 	char comm[TASK_COMM_LEN];
+	struct cowlab_history *history;	/* NULL: none (no memory) */
 };
 
-/* Count @n events @ev in @p: true if its process is live (not exited). */
+/*
+ * Count @n events @ev in @p, and in its history: true if its process is
+ * live (not exited).  Under RCU (the history is freed after a grace
+ * period).
+ */
 static __always_inline bool cowlab_stats_proc_count(struct cowlab_proc *p,
 						    enum cowlab_event ev,
 						    unsigned int n)
 {
+	struct cowlab_history *h = READ_ONCE(p->history);
+
 	atomic_add(n, &p->events[ev]);
+	if (h)
+		cowlab_history_note(h, ev, n);
 	return !READ_ONCE(p->exit_seq);
 }
 
@@ -116,6 +233,13 @@ void cowlab_stats_exec(struct cowlab_stats *s, struct task_struct *p);
 int cowlab_stats_reset(struct cowlab_stats *s, pid_t tgid);
 int cowlab_stats_get(struct cowlab_stats *s, unsigned int idx,
 		     struct cowlab_proc_snap *snap);
+int cowlab_stats_find(struct cowlab_stats *s, pid_t tgid,
+		      struct cowlab_proc_snap *snap);
+void cowlab_stats_fork_shared(struct cowlab_stats *s,
+			      struct task_struct *parent,
+			      struct task_struct *child);
+int cowlab_stats_timeline(struct cowlab_stats *s, pid_t tgid,
+			  struct cowlab_history_snap *snap);
 
 struct cowlab_stats_totals {
 	unsigned int tracked;
@@ -254,6 +378,7 @@ int cowlab_sites_snap(struct cowlab_siteset *ss, pid_t tgid,
 		      struct cowlab_site_row *rows);
 void cowlab_sites_totals(struct cowlab_siteset *ss,
 			 struct cowlab_sites_totals *t);
+void cowlab_sites_switch(bool on);
 
 /* walk.c: page-table walk for VMA snapshots. */
 struct vm_area_struct;
@@ -333,6 +458,12 @@ void cowlab_vmas_exit(void);
 /* parse.c: what users write to the files. */
 #define COWLAB_CONTROL_WRITE_MAX	64	/* a control write is shorter */
 #define COWLAB_PID_WRITE_MAX		16	/* a pid write is shorter */
+enum cowlab_control_cmd {
+	COWLAB_CTL_RESET,		/* "reset", "reset PID" */
+	COWLAB_CTL_SITES_ON,		/* "sites on" */
+	COWLAB_CTL_SITES_OFF,		/* "sites off" */
+};
+
 int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid);
 int cowlab_parse_pid(const char *buf, size_t len, pid_t *nr);
 int cowlab_parse_pid_user(const char __user *ubuf, size_t len, pid_t *nr);

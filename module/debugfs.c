@@ -76,6 +76,32 @@ static void cowlab_seq_word(struct seq_file *m, const char *s, size_t len)
 		seq_putc(m, isspace(s[i]) || !isprint(s[i]) ? '_' : s[i]);
 }
 
+/*
+ * The exposure columns of @s: what its fork shared, and how much of it
+ * its parent (if its entry still is that process, not reset since) and
+ * itself copied since.
+ */
+static void cowlab_procs_exposure(struct seq_file *m,
+				  const struct cowlab_proc_snap *s)
+{
+	struct cowlab_proc_snap parent;
+	u32 copies;
+
+	if (s->fork_shared == COWLAB_FORK_UNKNOWN) {
+		seq_puts(m, " - - -");
+		return;
+	}
+	seq_printf(m, " %u", s->fork_shared);
+	if (!cowlab_stats_find(cowlab_dbg_stats, s->ppid, &parent) &&
+	    parent.since_ns && parent.since_ns <= s->since_ns) {
+		copies = cowlab_fork_copies_of(parent.events);
+		seq_printf(m, " %u", copies - min(copies, s->parent_base));
+	} else {
+		seq_puts(m, " -");
+	}
+	seq_printf(m, " %u", cowlab_fork_copies_of(s->events));
+}
+
 static int cowlab_procs_show(struct seq_file *m, void *v)
 {
 	const struct cowlab_proc_snap *s = v;
@@ -85,7 +111,7 @@ static int cowlab_procs_show(struct seq_file *m, void *v)
 		seq_puts(m, "pid ppid state comm");
 		for (ev = 0; ev < COWLAB_NR_EVENTS; ev++)
 			seq_printf(m, " %s", cowlab_event_names[ev]);
-		seq_putc(m, '\n');
+		seq_puts(m, " fork_shared by_parent by_self\n");
 		return 0;
 	}
 	seq_printf(m, "%d %d %s ", s->tgid, s->ppid,
@@ -97,6 +123,7 @@ static int cowlab_procs_show(struct seq_file *m, void *v)
 		else
 			seq_puts(m, " -");
 	}
+	cowlab_procs_exposure(m, s);
 	seq_putc(m, '\n');
 	return 0;
 }
@@ -166,6 +193,11 @@ enum cowlab_stat {
 	COWLAB_STAT_SITES_TABLE_BYTES,
 	COWLAB_STAT_SITES_MEMORY_BYTES,
 	COWLAB_STAT_SITES_DROPPED,
+	COWLAB_STAT_HISTORIES,
+	COWLAB_STAT_HISTORY_BYTES,
+	COWLAB_STAT_HISTORY_MEMORY_BYTES,
+	COWLAB_STAT_HISTORY_DROPPED,
+	COWLAB_STAT_HISTORY_TICK_NS,
 	COWLAB_NR_STATS,
 };
 
@@ -192,6 +224,11 @@ static const char *const cowlab_stat_names[] = {
 	[COWLAB_STAT_SITES_TABLE_BYTES] = "sites_table_bytes",
 	[COWLAB_STAT_SITES_MEMORY_BYTES] = "sites_memory_bytes",
 	[COWLAB_STAT_SITES_DROPPED] = "sites_dropped",
+	[COWLAB_STAT_HISTORIES] = "histories",
+	[COWLAB_STAT_HISTORY_BYTES] = "history_bytes",
+	[COWLAB_STAT_HISTORY_MEMORY_BYTES] = "history_memory_bytes",
+	[COWLAB_STAT_HISTORY_DROPPED] = "history_dropped",
+	[COWLAB_STAT_HISTORY_TICK_NS] = "history_tick_ns",
 };
 
 static_assert(ARRAY_SIZE(cowlab_stat_names) == COWLAB_NR_STATS);
@@ -205,7 +242,9 @@ static void cowlab_stat_values(u64 v[COWLAB_NR_STATS])
 	struct cowlab_stats_totals t;
 	struct cowlab_pages_totals pt;
 	struct cowlab_sites_totals st;
+	struct cowlab_history_totals ht;
 
+	cowlab_history_totals(&ht);
 	cowlab_stats_totals(cowlab_dbg_stats, &t);
 	cowlab_pages_totals(cowlab_dbg_pages, &pt);
 	cowlab_sites_totals(cowlab_dbg_sites, &st);
@@ -231,6 +270,11 @@ static void cowlab_stat_values(u64 v[COWLAB_NR_STATS])
 	v[COWLAB_STAT_SITES_TABLE_BYTES] = st.table_bytes;
 	v[COWLAB_STAT_SITES_MEMORY_BYTES] = st.memory_bytes;
 	v[COWLAB_STAT_SITES_DROPPED] = st.dropped;
+	v[COWLAB_STAT_HISTORIES] = ht.histories;
+	v[COWLAB_STAT_HISTORY_BYTES] = ht.bytes;
+	v[COWLAB_STAT_HISTORY_MEMORY_BYTES] = ht.memory_bytes;
+	v[COWLAB_STAT_HISTORY_DROPPED] = ht.dropped;
+	v[COWLAB_STAT_HISTORY_TICK_NS] = ht.tick_ns;
 }
 
 static int cowlab_stats_file_show(struct seq_file *m, void *v)
@@ -268,47 +312,45 @@ static int cowlab_users_file_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(cowlab_users_file);
 
-/* ---- sites ---- */
+/* ---- files that show one process: sites, timeline ---- */
 
-struct cowlab_sites_priv {
-	pid_t tgid;			/* selected on this file, or 0 */
-	int n;
-	struct cowlab_site_row rows[COWLAB_SITE_LINES];
+/*
+ * A file that shows one process, selected by writing its pid: the pid
+ * selected on an open file is the first member of its private data, and
+ * the last one written is the default for later opens.  Besides live user
+ * processes, @kept says which exited ones it can still show.
+ */
+struct cowlab_pid_file {
+	atomic_t selected;
+	bool (*kept)(pid_t tgid);
 };
 
-/* The pid a later open reads when it writes none (`echo PID > sites`). */
-static atomic_t cowlab_sites_default = ATOMIC_INIT(0);
-
 /* Is @task a live process with user memory (not a kernel thread)? */
-static bool cowlab_sites_user_task(struct task_struct *task)
+static bool cowlab_user_task(struct task_struct *task)
 {
 	return task && task->mm && !(task->flags & PF_KTHREAD);
 }
 
-/*
- * Is @tgid (global) something the file can show: a live user process, or
- * one whose table is still kept (it exited, and its entry in procs is not
- * recycled yet)?
- */
-static bool cowlab_sites_known(pid_t tgid)
+/* Is @tgid (global) a live user process, or one @pf keeps? */
+static bool cowlab_pid_known(const struct cowlab_pid_file *pf, pid_t tgid)
 {
 	bool known;
 
-	if (cowlab_sites_kept(cowlab_dbg_sites, tgid))
+	if (pf->kept(tgid))
 		return true;
 	rcu_read_lock();
-	known = cowlab_sites_user_task(pid_task(find_pid_ns(tgid, &init_pid_ns),
-						PIDTYPE_TGID));
+	known = cowlab_user_task(pid_task(find_pid_ns(tgid, &init_pid_ns),
+					  PIDTYPE_TGID));
 	rcu_read_unlock();
 	return known;
 }
 
 /*
  * The global tgid of the process @nr names in the caller's namespace, or
- * @nr itself when no live process has it (an exited one whose sites are
- * kept); 0 if it is a thread id, or a process without user memory.
+ * @nr itself when no live process has it (an exited one @pf keeps); 0 if
+ * it is a thread id, or a process without user memory.
  */
-static pid_t cowlab_sites_resolve(pid_t nr)
+static pid_t cowlab_pid_resolve(const struct cowlab_pid_file *pf, pid_t nr)
 {
 	struct task_struct *task;
 	struct pid *pid;
@@ -320,16 +362,74 @@ static pid_t cowlab_sites_resolve(pid_t nr)
 	task = get_pid_task(pid, PIDTYPE_TGID);
 	put_pid(pid);
 	if (!task)
-		return cowlab_sites_kept(cowlab_dbg_sites, nr) ? nr : 0;
-	tgid = cowlab_sites_user_task(task) ? task->tgid : 0;
+		return pf->kept(nr) ? nr : 0;
+	tgid = cowlab_user_task(task) ? task->tgid : 0;
 	put_task_struct(task);
 	return tgid;
 }
 
+/* The pid @priv reads: its own, or the default; 0 if none was written. */
+static pid_t cowlab_pid_of(struct cowlab_pid_file *pf, const void *priv)
+{
+	pid_t tgid = READ_ONCE(*(const pid_t *)priv);
+
+	return tgid ? tgid : atomic_read(&pf->selected);
+}
+
+/*
+ * Select a process by its pid (in the writer's namespace): for this open
+ * file, and as the default for others.  -EINVAL for anything but a pid,
+ * -ESRCH for a pid that is neither a live user process nor one @pf keeps.
+ */
+static ssize_t cowlab_pid_write(struct cowlab_pid_file *pf, struct file *file,
+				const char __user *ubuf, size_t len)
+{
+	pid_t *selected = ((struct seq_file *)file->private_data)->private;
+	pid_t nr, tgid;
+	int err = cowlab_parse_pid_user(ubuf, len, &nr);
+
+	if (err)
+		return err;
+	tgid = cowlab_pid_resolve(pf, nr);
+	if (!tgid || !cowlab_pid_known(pf, tgid))
+		return -ESRCH;
+	WRITE_ONCE(*selected, tgid);
+	atomic_set(&pf->selected, tgid);
+	return len;
+}
+
+static void *cowlab_one_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return NULL;
+}
+
+static void cowlab_one_stop(struct seq_file *m, void *v)
+{
+}
+
+/* ---- sites ---- */
+
+struct cowlab_sites_priv {
+	pid_t tgid;			/* selected on this file, or 0: first */
+	int n;
+	struct cowlab_site_row rows[COWLAB_SITE_LINES];
+};
+
+/* Exited processes whose sites table is still kept. */
+static bool cowlab_sites_file_kept(pid_t tgid)
+{
+	return cowlab_sites_kept(cowlab_dbg_sites, tgid);
+}
+
+static struct cowlab_pid_file cowlab_sites_file = {
+	.kept = cowlab_sites_file_kept,
+};
+
 static void *cowlab_sites_start(struct seq_file *m, loff_t *pos)
 {
 	struct cowlab_sites_priv *priv = m->private;
-	pid_t tgid = priv->tgid ? priv->tgid : atomic_read(&cowlab_sites_default);
+	pid_t tgid = cowlab_pid_of(&cowlab_sites_file, priv);
 
 	if (*pos)
 		return NULL;
@@ -338,21 +438,11 @@ static void *cowlab_sites_start(struct seq_file *m, loff_t *pos)
 	priv->n = cowlab_sites_snap(cowlab_dbg_sites, tgid, priv->rows);
 	if (priv->n < 0) {
 		/* No event yet: an empty table, if the process is there. */
-		if (!cowlab_sites_known(tgid))
+		if (!cowlab_pid_known(&cowlab_sites_file, tgid))
 			return ERR_PTR(-ESRCH);
 		priv->n = 0;
 	}
 	return SEQ_START_TOKEN;
-}
-
-static void *cowlab_sites_next(struct seq_file *m, void *v, loff_t *pos)
-{
-	++*pos;
-	return NULL;
-}
-
-static void cowlab_sites_stop(struct seq_file *m, void *v)
-{
 }
 
 static int cowlab_sites_show(struct seq_file *m, void *v)
@@ -377,8 +467,8 @@ static int cowlab_sites_show(struct seq_file *m, void *v)
 
 static const struct seq_operations cowlab_sites_sops = {
 	.start = cowlab_sites_start,
-	.next = cowlab_sites_next,
-	.stop = cowlab_sites_stop,
+	.next = cowlab_one_next,
+	.stop = cowlab_one_stop,
 	.show = cowlab_sites_show,
 };
 
@@ -388,28 +478,10 @@ static int cowlab_sites_open(struct inode *inode, struct file *file)
 				sizeof(struct cowlab_sites_priv));
 }
 
-/*
- * Select a process by its pid (in the writer's namespace): for this open
- * file, and as the default for others.  -EINVAL for anything but a pid,
- * -ESRCH for a pid that is neither a live user process nor one whose
- * sites are still kept.
- */
 static ssize_t cowlab_sites_write(struct file *file, const char __user *ubuf,
 				  size_t len, loff_t *ppos)
 {
-	struct cowlab_sites_priv *priv =
-		((struct seq_file *)file->private_data)->private;
-	pid_t nr, tgid;
-	int err = cowlab_parse_pid_user(ubuf, len, &nr);
-
-	if (err)
-		return err;
-	tgid = cowlab_sites_resolve(nr);
-	if (!tgid || !cowlab_sites_known(tgid))
-		return -ESRCH;
-	WRITE_ONCE(priv->tgid, tgid);
-	atomic_set(&cowlab_sites_default, tgid);
-	return len;
+	return cowlab_pid_write(&cowlab_sites_file, file, ubuf, len);
 }
 
 static const struct file_operations cowlab_sites_fops = {
@@ -417,6 +489,90 @@ static const struct file_operations cowlab_sites_fops = {
 	.open = cowlab_sites_open,
 	.read = seq_read,
 	.write = cowlab_sites_write,
+	.llseek = seq_lseek,
+	.release = seq_release_private,
+};
+
+/* ---- timeline ---- */
+
+struct cowlab_timeline_priv {
+	pid_t tgid;			/* selected on this file, or 0: first */
+	struct cowlab_history_snap snap;
+};
+
+/* Exited processes still in procs. */
+static bool cowlab_timeline_file_kept(pid_t tgid)
+{
+	struct cowlab_proc_snap snap;
+
+	return !cowlab_stats_find(cowlab_dbg_stats, tgid, &snap);
+}
+
+static struct cowlab_pid_file cowlab_timeline_file = {
+	.kept = cowlab_timeline_file_kept,
+};
+
+static void *cowlab_timeline_start(struct seq_file *m, loff_t *pos)
+{
+	struct cowlab_timeline_priv *priv = m->private;
+	pid_t tgid = cowlab_pid_of(&cowlab_timeline_file, priv);
+	int ret;
+
+	if (*pos)
+		return NULL;
+	if (!tgid)
+		return ERR_PTR(-EINVAL);	/* no pid selected */
+	ret = cowlab_stats_timeline(cowlab_dbg_stats, tgid, &priv->snap);
+	if (ret == -ENOENT) {
+		/* Not in procs yet: no event, if the process is there. */
+		if (!cowlab_pid_known(&cowlab_timeline_file, tgid))
+			return ERR_PTR(-ESRCH);
+		priv->snap.n = 0;
+	} else if (ret) {
+		return ERR_PTR(ret);
+	}
+	return SEQ_START_TOKEN;
+}
+
+static int cowlab_timeline_show(struct seq_file *m, void *v)
+{
+	const struct cowlab_history_snap *h =
+		&((struct cowlab_timeline_priv *)m->private)->snap;
+	unsigned int i;
+
+	seq_puts(m, "start_ns end_ns copy nocopy\n");
+	for (i = 0; i < h->n; i++)
+		seq_printf(m, "%llu %llu %u %u\n", h->since_ns + i * h->width_ns,
+			   h->since_ns + (i + 1) * h->width_ns, h->copy[i],
+			   h->nocopy[i]);
+	return 0;
+}
+
+static const struct seq_operations cowlab_timeline_sops = {
+	.start = cowlab_timeline_start,
+	.next = cowlab_one_next,
+	.stop = cowlab_one_stop,
+	.show = cowlab_timeline_show,
+};
+
+static int cowlab_timeline_open(struct inode *inode, struct file *file)
+{
+	return seq_open_private(file, &cowlab_timeline_sops,
+				sizeof(struct cowlab_timeline_priv));
+}
+
+static ssize_t cowlab_timeline_write(struct file *file,
+				     const char __user *ubuf, size_t len,
+				     loff_t *ppos)
+{
+	return cowlab_pid_write(&cowlab_timeline_file, file, ubuf, len);
+}
+
+static const struct file_operations cowlab_timeline_fops = {
+	.owner = THIS_MODULE,
+	.open = cowlab_timeline_open,
+	.read = seq_read,
+	.write = cowlab_timeline_write,
 	.llseek = seq_lseek,
 	.release = seq_release_private,
 };
@@ -435,9 +591,16 @@ static ssize_t cowlab_control_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	ret = cowlab_parse_control(buf, len, &tgid);
-	if (ret)
-		return ret;
-	ret = cowlab_stats_reset(cowlab_dbg_stats, tgid);
+	switch (ret) {
+	case COWLAB_CTL_RESET:
+		ret = cowlab_stats_reset(cowlab_dbg_stats, tgid);
+		break;
+	case COWLAB_CTL_SITES_ON:
+	case COWLAB_CTL_SITES_OFF:
+		cowlab_sites_switch(ret == COWLAB_CTL_SITES_ON);
+		ret = 0;
+		break;
+	}
 	return ret ? ret : len;
 }
 
@@ -463,6 +626,7 @@ static const struct cowlab_file {
 	{ "vmas", 0600, &cowlab_vmas_fops, true },
 	{ "pages", 0600, &cowlab_pages_fops, true },
 	{ "sites", 0600, &cowlab_sites_fops },
+	{ "timeline", 0600, &cowlab_timeline_fops },
 };
 
 /* The files, showing @s, @pages and @sites. */

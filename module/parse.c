@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Parsers of what users write to cowlab's files (docs/debugfs.md): a
- * command to control, a pid to vmas, pages and sites.  They only read what was
+ * command to control, a pid to vmas, pages, sites and timeline.  They only read what was
  * written and never change anything themselves; the files act on the
  * result.
  */
@@ -76,9 +76,11 @@ int cowlab_parse_pid_user(const char __user *ubuf, size_t len, pid_t *nr)
 }
 
 /*
- * One control command (@len < COWLAB_CONTROL_WRITE_MAX bytes): "reset" or
- * "reset PID", one trailing newline allowed.  On success *@tgid is the
- * pid, or 0 for all.  Returns 0 or -EINVAL.
+ * One control command (@len < COWLAB_CONTROL_WRITE_MAX bytes), one
+ * trailing newline allowed: "reset" or "reset PID" (COWLAB_CTL_RESET, with
+ * *@tgid the pid, or 0 for all), "sites on" or "sites off"
+ * (COWLAB_CTL_SITES_ON or _OFF, *@tgid untouched).  Returns the command,
+ * or -EINVAL.
  */
 int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid)
 {
@@ -87,13 +89,18 @@ int cowlab_parse_control(const char *buf, size_t len, pid_t *tgid)
 
 	if (ret < 0)
 		return ret;
+	if (!strcmp(cmd, "sites on"))
+		return COWLAB_CTL_SITES_ON;
+	if (!strcmp(cmd, "sites off"))
+		return COWLAB_CTL_SITES_OFF;
 	if (!strcmp(cmd, "reset")) {
 		*tgid = 0;
-		return 0;
+		return COWLAB_CTL_RESET;
 	}
 	if (strncmp(cmd, "reset ", 6))
 		return -EINVAL;
-	return cowlab_parse_pid_str(cmd + 6, tgid);
+	ret = cowlab_parse_pid_str(cmd + 6, tgid);
+	return ret ? ret : COWLAB_CTL_RESET;
 }
 
 #if IS_ENABLED(CONFIG_COWLAB_KUNIT_TEST)

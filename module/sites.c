@@ -89,11 +89,20 @@ struct cowlab_siteset {
 	atomic_long_t dropped;
 };
 
-/* The switch, for every set: docs/debugfs.md, "sites". */
-static bool sites = true;
+/*
+ * The switch, for every set: docs/debugfs.md, "sites".  Off by default:
+ * recording costs about 2 % of a COW fault (docs/bench.md).  Switched by
+ * the control file (cowlab_sites_switch()) or this parameter.
+ */
+static bool sites;
 module_param(sites, bool, 0644);
 MODULE_PARM_DESC(sites,
-		 "record where COW events come from, for the sites file (default on)");
+		 "record where COW events come from, for the sites file (default off; also control's \"sites on\")");
+
+void cowlab_sites_switch(bool on)
+{
+	WRITE_ONCE(sites, on);
+}
 
 /* The table of @tgid, created if need be.  Never sleeps.  Under RCU. */
 static struct cowlab_sites *cowlab_sites_of(struct cowlab_siteset *ss,

@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 
 #include "cowlab.h"
 #include "compat.h"
@@ -143,8 +144,30 @@ static bool cowlab_linked(struct cowlab_bucket *b, struct cowlab_proc *p)
 	return false;
 }
 
+/* Give @p the history @h (NULL: none), the old one freed. */
+static void cowlab_history_set(struct cowlab_proc *p, struct cowlab_history *h)
+{
+	cowlab_history_free(xchg(&p->history, h));
+}
+
+/* Give @p a history from @since_ns if it has none.  Never sleeps. */
+static void cowlab_history_ensure(struct cowlab_proc *p, u64 since_ns)
+{
+	struct cowlab_history *h;
+
+	if (READ_ONCE(p->history))
+		return;
+	h = cowlab_history_new(since_ns);
+	if (h && cmpxchg(&p->history, NULL, h))
+		cowlab_history_free(h);
+}
+
+NOKPROBE_SYMBOL(cowlab_history_ensure);
+
+/* Not under a bucket lock: a history is freed with it. */
 static void cowlab_free_entry(struct cowlab_stats *s, struct cowlab_proc *p)
 {
+	cowlab_history_set(p, NULL);
 	p->tgid = 0;
 	raw_spin_lock(&s->free_lock);
 	p->next = s->free;
@@ -404,8 +427,11 @@ struct cowlab_proc *cowlab_stats_attach(struct cowlab_stats *s,
 	struct cowlab_proc *p;
 
 	p = cowlab_get(s, tgid, owner->group_leader, ppid, COWLAB_CREATE);
-	if (p)
+	if (p) {
 		cowlab_put(s, tgid);
+		/* Its history runs from its fork, before cowlab saw it. */
+		cowlab_history_ensure(p, owner->group_leader->start_time);
+	}
 	return p;
 }
 
@@ -454,6 +480,56 @@ void cowlab_stats_fork(struct cowlab_stats *s, struct task_struct *parent,
 	if (!p) {
 		atomic_long_inc(&s->dropped);
 		return;
+	}
+	cowlab_put(s, child->tgid);
+	/* A new history, of a live process: the entry stays ours. */
+	cowlab_history_set(p, cowlab_history_new(child->start_time));
+}
+
+/*
+ * sched_process_fork, after cowlab_stats_fork() and fork's copies: note
+ * in @child's history how many anon pages it shares with @parent (all it
+ * maps, but those fork copied for it), and how many pages the parent had
+ * copied so far, so that procs can tell what the fork has cost since.
+ * The child has not run yet: its counters are fork's alone.
+ */
+void cowlab_stats_fork_shared(struct cowlab_stats *s,
+			      struct task_struct *parent,
+			      struct task_struct *child)
+{
+	u32 events[COWLAB_NR_EVENTS], base = 0, shared;
+	struct cowlab_history *h;
+	struct cowlab_proc *p;
+	unsigned long anon;
+	unsigned int ev;
+	pid_t ppid;
+
+	if (child->tgid != child->pid || (child->flags & PF_KTHREAD) ||
+	    !child->mm || child->mm == parent->mm)
+		return;
+	anon = cowlab_mm_anon_pages(child->mm);
+	rcu_read_lock();
+	ppid = rcu_dereference(parent->real_parent)->tgid;
+	rcu_read_unlock();
+	p = cowlab_get(s, parent->tgid, parent->group_leader, ppid,
+		       COWLAB_CREATE);
+	if (p) {
+		for (ev = 0; ev < COWLAB_NR_EVENTS; ev++)
+			events[ev] = atomic_read(&p->events[ev]);
+		base = cowlab_fork_copies_of(events);
+		cowlab_put(s, parent->tgid);
+		cowlab_history_ensure(p, parent->group_leader->start_time);
+	}
+	p = cowlab_get(s, child->tgid, NULL, 0, COWLAB_LOOKUP);
+	if (!p)
+		return;
+	shared = anon - min_t(unsigned long, anon,
+			      atomic_read(&p->events[COWLAB_EV_FORK_COPY]));
+	h = p->history;
+	if (h) {
+		WRITE_ONCE(h->parent_base, base);
+		WRITE_ONCE(h->fork_shared,
+			   min_t(unsigned long, shared, COWLAB_FORK_UNKNOWN - 1));
 	}
 	cowlab_put(s, child->tgid);
 }
@@ -519,6 +595,7 @@ int cowlab_stats_reset(struct cowlab_stats *s, pid_t tgid)
 			return -ESRCH;
 		cowlab_zero(p);
 		cowlab_put(s, tgid);
+		cowlab_history_set(p, cowlab_history_new(ktime_get_ns()));
 		cowlab_forget(s, tgid);
 		cowlab_sites_forget(s->sites, tgid);
 		return 0;
@@ -541,6 +618,7 @@ int cowlab_stats_reset(struct cowlab_stats *s, pid_t tgid)
 		if (p) {
 			cowlab_zero(p);
 			cowlab_put(s, t);
+			cowlab_history_set(p, cowlab_history_new(ktime_get_ns()));
 		}
 	}
 	atomic_long_set(&s->dropped, 0);
@@ -553,12 +631,36 @@ int cowlab_stats_reset(struct cowlab_stats *s, pid_t tgid)
  * Copy pool entry @idx into @snap.  Returns 0, -ENOENT for a free entry, or
  * -ERANGE past the end of the pool.
  */
+/* Copy @p into @snap, with its bucket's lock held. */
+static void cowlab_snap(struct cowlab_proc *p, struct cowlab_proc_snap *snap)
+{
+	struct cowlab_history *h;
+	unsigned int i;
+
+	snap->tgid = p->tgid;
+	snap->ppid = p->ppid;
+	snap->exited = p->exit_seq != 0;
+	memcpy(snap->comm, p->comm, sizeof(snap->comm));
+	for (i = 0; i < COWLAB_NR_EVENTS; i++)
+		snap->events[i] = atomic_read(&p->events[i]);
+	snap->since_ns = 0;
+	snap->fork_shared = COWLAB_FORK_UNKNOWN;
+	snap->parent_base = 0;
+	rcu_read_lock();
+	h = READ_ONCE(p->history);
+	if (h) {
+		snap->since_ns = h->since_ns;
+		snap->fork_shared = READ_ONCE(h->fork_shared);
+		snap->parent_base = READ_ONCE(h->parent_base);
+	}
+	rcu_read_unlock();
+}
+
 int cowlab_stats_get(struct cowlab_stats *s, unsigned int idx,
 		     struct cowlab_proc_snap *snap)
 {
 	struct cowlab_proc *p;
 	struct cowlab_bucket *b;
-	unsigned int i;
 	pid_t tgid;
 	int ret = -ENOENT;
 
@@ -571,15 +673,47 @@ int cowlab_stats_get(struct cowlab_stats *s, unsigned int idx,
 	b = cowlab_bucket_of(s, tgid);
 	raw_spin_lock(&b->lock);
 	if (p->tgid == tgid && cowlab_linked(b, p)) {
-		snap->tgid = p->tgid;
-		snap->ppid = p->ppid;
-		snap->exited = p->exit_seq != 0;
-		memcpy(snap->comm, p->comm, sizeof(snap->comm));
-		for (i = 0; i < COWLAB_NR_EVENTS; i++)
-			snap->events[i] = atomic_read(&p->events[i]);
+		cowlab_snap(p, snap);
 		ret = 0;
 	}
 	raw_spin_unlock(&b->lock);
+	return ret;
+}
+
+/* Copy the entry of @tgid into @snap: 0, or -ENOENT if it has none. */
+int cowlab_stats_find(struct cowlab_stats *s, pid_t tgid,
+		      struct cowlab_proc_snap *snap)
+{
+	struct cowlab_proc *p = cowlab_get(s, tgid, NULL, 0, COWLAB_LOOKUP);
+
+	if (!p)
+		return -ENOENT;
+	cowlab_snap(p, snap);
+	cowlab_put(s, tgid);
+	return 0;
+}
+
+/*
+ * Copy the history of @tgid into @snap: 0, -ENOENT if it has no entry,
+ * -ENOMEM if its history could not be allocated.
+ */
+int cowlab_stats_timeline(struct cowlab_stats *s, pid_t tgid,
+			  struct cowlab_history_snap *snap)
+{
+	struct cowlab_proc *p = cowlab_get(s, tgid, NULL, 0, COWLAB_LOOKUP);
+	struct cowlab_history *h;
+	int ret = -ENOMEM;
+
+	if (!p)
+		return -ENOENT;
+	rcu_read_lock();
+	h = READ_ONCE(p->history);
+	if (h) {
+		cowlab_history_snap(h, snap);
+		ret = 0;
+	}
+	rcu_read_unlock();
+	cowlab_put(s, tgid);
 	return ret;
 }
 
@@ -600,8 +734,12 @@ void cowlab_stats_totals(struct cowlab_stats *s, struct cowlab_stats_totals *t)
 /* Called once nothing can reach @s any more. */
 void cowlab_stats_destroy(struct cowlab_stats *s)
 {
+	unsigned int i;
+
 	if (IS_ERR_OR_NULL(s))
 		return;
+	for (i = 0; s->pool && i < s->pool_size; i++)
+		cowlab_history_set(&s->pool[i], NULL);
 	kvfree(s->pool);
 	kvfree(s->buckets);
 	kvfree(s->ring);

@@ -33,6 +33,8 @@ static void cowlab_on_fork(void *data, struct task_struct *parent,
 	cowlab_stats_fork(d->stats, parent, child);
 	/* The pages fork copied for it, now that it has an entry. */
 	cowlab_fork_apply(d->account, child);
+	/* What it shares with its parent, fork's copies counted. */
+	cowlab_stats_fork_shared(d->stats, parent, child);
 }
 
 static void cowlab_on_exit(void *data, COWLAB_EXIT_PROBE_ARGS)

@@ -19,7 +19,7 @@
 . /guest/ktap.sh
 K=/sys/kernel/debug/kunit
 LEAK=/sys/kernel/debug/kmemleak
-SUITES="cowlab_classify cowlab_control cowlab_pid cowlab_pages cowlab_stats cowlab_account cowlab_sites"
+SUITES="cowlab_classify cowlab_control cowlab_pid cowlab_pages cowlab_stats cowlab_account cowlab_sites cowlab_history"
 rc=0
 
 guest_suites=${COWLAB_T_KUNIT_SUITES:-core vmas demos load}

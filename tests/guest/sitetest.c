@@ -90,40 +90,21 @@ static int ev_index(const char *name)
 	return -1;
 }
 
-/* Write @what on a fresh descriptor of the sites file: 0 or -errno. */
 static int sites_write(const char *what, int *fdp)
 {
-	int fd = open(SITES, O_RDWR), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, what, strlen(what)) != (ssize_t)strlen(what))
-		err = -errno;
-	if (fdp && !err)
-		*fdp = fd;
-	else
-		close(fd);
-	return err;
+	return pid_file_select(SITES, what, fdp);
 }
 
 /* Read the sites of @pid into @s: 0, or -errno. */
 static int sites_read(pid_t pid, struct sites *s)
 {
-	char buf[32], text[16384], *line, *save;
-	ssize_t n;
-	int fd, err;
+	char text[16384], *line, *save;
+	int err;
 
 	memset(s, 0, sizeof(*s));
-	snprintf(buf, sizeof(buf), "%d\n", pid);
-	err = sites_write(buf, &fd);
+	err = pid_file_read(SITES, pid, text, sizeof(text));
 	if (err)
 		return err;
-	n = read(fd, text, sizeof(text) - 1);
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	if (err)
-		return err;
-	text[n] = '\0';
 	line = strtok_r(text, "\n", &save);
 	s->header_ok = line && !strcmp(line, "site class count");
 	while ((line = strtok_r(NULL, "\n", &save)) &&

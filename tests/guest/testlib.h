@@ -223,6 +223,47 @@ static inline bool stat_value(const char *name, unsigned long long *v)
 	return ok;
 }
 
+/*
+ * Write @what on a fresh descriptor of @path, a file that shows one
+ * process (sites, timeline): 0 or -errno; the descriptor in *@fdp if
+ * given, else closed.
+ */
+static inline int pid_file_select(const char *path, const char *what,
+				  int *fdp)
+{
+	int fd = open(path, O_RDWR), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, what, strlen(what)) != (ssize_t)strlen(what))
+		err = -errno;
+	if (fdp && !err)
+		*fdp = fd;
+	else
+		close(fd);
+	return err;
+}
+
+/* @pid's text of such a file, into @text of @size bytes: 0 or -errno. */
+static inline int pid_file_read(const char *path, pid_t pid, char *text,
+				size_t size)
+{
+	char buf[16];
+	ssize_t n;
+	int fd, err;
+
+	snprintf(buf, sizeof(buf), "%d\n", pid);
+	err = pid_file_select(path, buf, &fd);
+	if (err)
+		return err;
+	n = read(fd, text, size - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (!err)
+		text[n] = '\0';
+	return err;
+}
+
 /* ---- workers ---- */
 
 enum worker_op {

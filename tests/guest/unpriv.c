@@ -35,7 +35,7 @@
 /* The files docs/debugfs.md describes. */
 static const char *const documented[] = {
 	"procs", "classes", "probes", "stats", "users", "control", "vmas",
-	"pages", "sites",
+	"pages", "sites", "timeline",
 };
 
 #define NDOC	ARRAY_SIZE(documented)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * KUnit tests for module/parse.c: what is written to the control file
- * ("reset" or "reset PID") and to the vmas and pages files (a pid), as
+ * ("reset", "reset PID", "sites on", "sites off") and to the vmas, pages,
+ * sites and timeline files (a pid), as
  * docs/debugfs.md says: one trailing newline optional, anything else
  * -EINVAL.  Included at the end of parse.c when built with
  * CONFIG_COWLAB_KUNIT_TEST=y.
@@ -98,6 +99,18 @@ static const struct cowlab_parse_case cowlab_control_cases[] = {
 	{ "NUL inside pid", W("reset 1\0002"), -EINVAL },
 	{ "NUL only", W("\0"), -EINVAL },
 	{ "other command", W("clear"), -EINVAL },
+	{ "sites on", W("sites on"), COWLAB_CTL_SITES_ON },
+	{ "sites on newline", W("sites on\n"), COWLAB_CTL_SITES_ON },
+	{ "sites off", W("sites off"), COWLAB_CTL_SITES_OFF },
+	{ "sites off newline", W("sites off\n"), COWLAB_CTL_SITES_OFF },
+	{ "sites alone", W("sites"), -EINVAL },
+	{ "sites with a pid", W("sites 1"), -EINVAL },
+	{ "sites on with a pid", W("sites on 1"), -EINVAL },
+	{ "sites two spaces", W("sites  on"), -EINVAL },
+	{ "sites trailing space", W("sites on "), -EINVAL },
+	{ "sites upper case", W("SITES ON"), -EINVAL },
+	{ "sites yes", W("sites yes"), -EINVAL },
+	{ "sites NUL", W("sites on\0"), -EINVAL },
 };
 
 KUNIT_ARRAY_PARAM(cowlab_control, cowlab_control_cases,
