@@ -378,7 +378,7 @@ int cowlab_sites_snap(struct cowlab_siteset *ss, pid_t tgid,
 		      struct cowlab_site_row *rows);
 void cowlab_sites_totals(struct cowlab_siteset *ss,
 			 struct cowlab_sites_totals *t);
-void cowlab_sites_switch(bool on);
+bool cowlab_sites_switch(bool on);
 
 /* walk.c: page-table walk for VMA snapshots. */
 struct vm_area_struct;

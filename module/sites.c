@@ -99,9 +99,10 @@ module_param(sites, bool, 0644);
 MODULE_PARM_DESC(sites,
 		 "record where COW events come from, for the sites file (default off; also control's \"sites on\")");
 
-void cowlab_sites_switch(bool on)
+/* Recording on or off, for every set: returns what it was. */
+bool cowlab_sites_switch(bool on)
 {
-	WRITE_ONCE(sites, on);
+	return xchg(&sites, on);
 }
 
 /* The table of @tgid, created if need be.  Never sleeps.  Under RCU. */

@@ -28,7 +28,7 @@ run_mode() {
 	mode=$1 out=$2
 	shift 2
 	case $mode in
-	on) insmod /cowlab.ko || return 1 ;;
+	on) insmod /cowlab.ko $ON_ARGS || return 1 ;;
 	bpf) cowcheck --ready $W/ready >/dev/null 2>$W/cowcheck.err &
 	     bpfpid=$!
 	     i=0; while [ ! -e $W/ready ] && [ $i -lt 600 ]; do i=$((i + 1)); usleep 100000; done ;;
@@ -49,7 +49,7 @@ scenario() {
 	name=$1 target=$2
 	shift 2
 	modes="off on"
-	have_bpf && modes="off on bpf"
+	[ -z "$NO_BPF" ] && have_bpf && modes="off on bpf"
 	for m in $modes; do : >"$W/$name.$m"; done
 	r=0
 	while [ $r -lt "$R" ]; do
@@ -60,7 +60,7 @@ scenario() {
 	off=$(median <"$W/$name.off")
 	on=$(median <"$W/$name.on")
 	bpf=nan
-	have_bpf && bpf=$(median <"$W/$name.bpf")
+	[ -z "$NO_BPF" ] && have_bpf && bpf=$(median <"$W/$name.bpf")
 	echo "$name $off $on $bpf $(ratio "$on" "$off") $(ratio "$bpf" "$off") $target"
 }
 
@@ -120,6 +120,10 @@ if [ "$part" = concurrent ]; then
 fi
 # 1. COW faults; 2. faults cowlab does not classify; 3. fork latency.
 scenario cow_fault 1.03 cowbench cow "$COW_PAGES"
+# The same with sites recording on (off by default; docs/debugfs.md).
+ON_ARGS=sites=1 NO_BPF=1
+scenario cow_fault_sites_on 1.03 cowbench cow "$COW_PAGES"
+ON_ARGS= NO_BPF=
 scenario first_touch_fault 1.01 cowbench touch "$TOUCH_PAGES"
 scenario file_read_fault 1.01 cowbench fileread "$TOUCH_PAGES"
 scenario fork_1gib 1.01 cowbench fork "$FORK_MIB"
@@ -140,7 +144,7 @@ echo "vmas_vs_smaps_1gib_1000vmas $s $a nan $(ratio "$a" "$s") nan 0.5"
 # process, allocated at load, and per tracked copied page: the growth of
 # pages_memory_bytes per page record while a child holds COW_PAGES copies.
 awk 'NR > 1 { printf "memory_%s %s - - - - -\n", $1, $2 }' $D/stats |
-	grep -E '^memory_(proc_entry_bytes|memory_bytes) ' |
+	grep -E '^memory_(proc_entry_bytes|memory_bytes|sites_table_bytes|history_bytes) ' |
 	sed 's/^memory_memory_bytes/memory_allocated_at_load_bytes/'
 echo reset >$D/control
 echo "memory_per_copied_page_bytes $(cowbench cowmem "$COW_PAGES") - - - - -"

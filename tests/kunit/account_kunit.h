@@ -20,6 +20,7 @@ struct cowlab_account_kunit {
 	struct cowlab_pageset *pages;
 	struct cowlab_stats *stats;
 	struct cowlab_account *acct;
+	bool sites_were_on;		/* the switch, before the test */
 };
 
 static int cowlab_account_kunit_init(struct kunit *test)
@@ -30,6 +31,8 @@ static int cowlab_account_kunit_init(struct kunit *test)
 	if (!k)
 		return -ENOMEM;
 	test->priv = k;
+	/* Recording on, as a user switches it (off by default). */
+	k->sites_were_on = cowlab_sites_switch(true);
 	k->sites = cowlab_siteset_create();
 	if (IS_ERR(k->sites))
 		return PTR_ERR(k->sites);
@@ -53,6 +56,7 @@ static void cowlab_account_kunit_exit(struct kunit *test)
 	cowlab_stats_destroy(k->stats);
 	cowlab_pageset_destroy(k->pages);
 	cowlab_siteset_destroy(k->sites);
+	cowlab_sites_switch(k->sites_were_on);
 }
 
 /* A process of its own (a group leader, its own parent), fake tgid @n. */

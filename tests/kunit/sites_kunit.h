@@ -22,6 +22,7 @@ struct cowlab_sites_kunit {
 	struct cowlab_siteset *ss;
 	struct cowlab_sites *st;
 	struct cowlab_site_row rows[COWLAB_SITE_LINES];
+	bool sites_were_on;		/* the switch, before the test */
 };
 
 static int cowlab_sites_kunit_init(struct kunit *test)
@@ -32,6 +33,8 @@ static int cowlab_sites_kunit_init(struct kunit *test)
 	if (!k)
 		return -ENOMEM;
 	test->priv = k;
+	/* Recording on, as a user switches it (off by default). */
+	k->sites_were_on = cowlab_sites_switch(true);
 	k->ss = cowlab_siteset_create();
 	if (IS_ERR(k->ss))
 		return PTR_ERR(k->ss);
@@ -45,8 +48,11 @@ static void cowlab_sites_kunit_exit(struct kunit *test)
 {
 	struct cowlab_sites_kunit *k = test->priv;
 
-	if (k && !IS_ERR(k->ss))
+	if (!k)
+		return;
+	if (!IS_ERR(k->ss))
 		cowlab_siteset_destroy(k->ss);
+	cowlab_sites_switch(k->sites_were_on);
 }
 
 /* The rows of the test's table, their number returned; sums in @sum. */
@@ -283,6 +289,22 @@ static void cowlab_sites_note_by_another_task(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, k->rows[0].comm, comm);
 }
 
+/* Recording off (the default): no table is made, nothing counted. */
+static void cowlab_sites_note_when_off(struct kunit *test)
+{
+	struct cowlab_sites_kunit *k = test->priv;
+	pid_t tgid = COWLAB_SITES_KUNIT_TGID + 2;
+	struct cowlab_sites_totals t;
+
+	KUNIT_EXPECT_TRUE(test, cowlab_sites_switch(false));
+	cowlab_sites_note(k->ss, tgid, current->mm, COWLAB_EV_COW_COPY, 1);
+	KUNIT_EXPECT_FALSE(test, cowlab_sites_kept(k->ss, tgid));
+	cowlab_sites_totals(k->ss, &t);
+	KUNIT_EXPECT_FALSE(test, t.on);
+	KUNIT_EXPECT_EQ(test, t.tables, 1);	/* the init's own */
+	KUNIT_EXPECT_FALSE(test, cowlab_sites_switch(true));
+}
+
 static struct kunit_case cowlab_sites_test_cases[] = {
 	KUNIT_CASE(cowlab_sites_rows_per_address_and_class),
 	KUNIT_CASE(cowlab_sites_full_probe_goes_to_other),
@@ -291,6 +313,7 @@ static struct kunit_case cowlab_sites_test_cases[] = {
 	KUNIT_CASE(cowlab_sites_exec_folds_addresses),
 	KUNIT_CASE(cowlab_sites_table_memory_and_forget),
 	KUNIT_CASE(cowlab_sites_note_by_another_task),
+	KUNIT_CASE(cowlab_sites_note_when_off),
 	{}
 };
 
