@@ -11,10 +11,13 @@
  * page).  An event taken by another task (ptrace, /proc/PID/mem, GUP from
  * another process, ksmd) is counted against that task's comm, one row per
  * cause.  What finds no row goes to the `other` row of its class, so the
- * rows of a process always add up to its counts in procs.
+ * rows of a process always add up to its counts in procs.  An address
+ * that finds its slots taken replaces the smallest of them (its count
+ * goes to `other`), so the rows keep the sites that come back.
  *
  * A table is allocated (never sleeping) at a process's first event, and
- * holds COWLAB_SITES_ROWS address rows (open addressing, lock-free),
+ * holds COWLAB_SITES_ROWS address rows (open addressing, counted
+ * lock-free; a replacement takes the table's lock),
  * COWLAB_SITES_TASKS task rows and one `other` counter per class: 936
  * bytes, from the 1 KiB slab.  A set of tables (struct cowlab_siteset)
  * keeps them in an xarray by tgid.  The accounting (account.c) notes
@@ -71,7 +74,7 @@ struct cowlab_sites {
 	atomic_t count[COWLAB_SITES_ROWS];
 	struct cowlab_site_task task[COWLAB_SITES_TASKS];
 	atomic_t other[COWLAB_NR_EVENTS];
-	raw_spinlock_t task_lock;	/* the task rows */
+	raw_spinlock_t lock;		/* the task rows, replacements */
 	pid_t tgid;
 	struct rcu_head rcu;
 };
@@ -117,7 +120,7 @@ static struct cowlab_sites *cowlab_sites_of(struct cowlab_siteset *ss,
 	fresh = kzalloc(sizeof(*fresh), GFP_NOWAIT | __GFP_NOWARN);
 	if (!fresh)
 		return NULL;
-	raw_spin_lock_init(&fresh->task_lock);
+	raw_spin_lock_init(&fresh->lock);
 	fresh->tgid = tgid;
 	st = xa_cmpxchg(&ss->by_tgid, tgid, NULL, fresh,
 			GFP_NOWAIT | __GFP_NOWARN);
@@ -131,11 +134,12 @@ static struct cowlab_sites *cowlab_sites_of(struct cowlab_siteset *ss,
 
 NOKPROBE_SYMBOL(cowlab_sites_of);
 
-/* Count @n @ev at user address @ip: its row, or `other` if none is free. */
-static void cowlab_sites_add_ip(struct cowlab_sites *st, unsigned long ip,
-				enum cowlab_event ev, unsigned int n)
+/*
+ * The slot of @key among its COWLAB_SITES_PROBES, taken if need be and
+ * free; or -1 if all are other keys'.
+ */
+static int cowlab_sites_slot(struct cowlab_sites *st, u64 key)
 {
-	u64 key = COWLAB_SITE_KEY(ip & (BIT_ULL(56) - 1), ev);
 	unsigned int h = hash_64(key, COWLAB_SITES_BITS), i;
 
 	for (i = 0; i < COWLAB_SITES_PROBES; i++) {
@@ -147,12 +151,68 @@ static void cowlab_sites_add_ip(struct cowlab_sites *st, unsigned long ip,
 			if (!cur)
 				cur = key;
 		}
-		if (cur == key) {
-			atomic_add(n, &st->count[slot]);
-			return;
+		if (cur == key)
+			return slot;
+	}
+	return -1;
+}
+
+NOKPROBE_SYMBOL(cowlab_sites_slot);
+
+/*
+ * @key found its slots taken: it replaces the one with the smallest count
+ * among them, whose count moves to `other`, so that the rows keep the
+ * sites that come back (a worker's first instructions after fork fill the
+ * table; the loop that copies most of its memory comes later).  Under the
+ * table's lock: lock-free counting may meanwhile add an event of the old
+ * key to the new one (the sums stay exact).
+ */
+static void cowlab_sites_replace(struct cowlab_sites *st, u64 key,
+				 unsigned int n)
+{
+	unsigned int h = hash_64(key, COWLAB_SITES_BITS), i, min_slot = 0;
+	int slot, min_count = INT_MAX;
+	u64 old;
+
+	raw_spin_lock(&st->lock);
+	slot = cowlab_sites_slot(st, key);	/* in meanwhile? */
+	if (slot >= 0) {
+		atomic_add(n, &st->count[slot]);
+		goto out;
+	}
+	for (i = 0; i < COWLAB_SITES_PROBES; i++) {
+		unsigned int s = (h + i) & (COWLAB_SITES_ROWS - 1);
+		int c = atomic_read(&st->count[s]);
+
+		if (c < min_count) {
+			min_count = c;
+			min_slot = s;
 		}
 	}
-	atomic_add(n, &st->other[ev]);
+	old = READ_ONCE(st->key[min_slot]);
+	atomic_add(atomic_xchg(&st->count[min_slot], 0),
+		   &st->other[COWLAB_SITE_EV(old)]);
+	WRITE_ONCE(st->key[min_slot], key);
+	atomic_add(n, &st->count[min_slot]);
+out:
+	raw_spin_unlock(&st->lock);
+}
+
+NOKPROBE_SYMBOL(cowlab_sites_replace);
+
+/* Count @n @ev at user address @ip, in its row. */
+static void cowlab_sites_add_ip(struct cowlab_sites *st, unsigned long ip,
+				enum cowlab_event ev, unsigned int n)
+{
+	u64 key = COWLAB_SITE_KEY(ip & (BIT_ULL(56) - 1), ev);
+	int slot = cowlab_sites_slot(st, key);
+
+	if (slot >= 0)
+		atomic_add(n, &st->count[slot]);
+	else if (in_nmi())
+		atomic_add(n, &st->other[ev]);	/* no lock to take */
+	else
+		cowlab_sites_replace(st, key, n);
 }
 
 NOKPROBE_SYMBOL(cowlab_sites_add_ip);
@@ -178,7 +238,7 @@ static void cowlab_sites_add_task(struct cowlab_sites *st,
 		atomic_add(n, &st->other[ev]);
 		return;
 	}
-	raw_spin_lock(&st->task_lock);
+	raw_spin_lock(&st->lock);
 	for (i = 0; i < COWLAB_SITES_TASKS; i++) {
 		row = &st->task[i];
 		if (!row->count) {
@@ -198,7 +258,7 @@ static void cowlab_sites_add_task(struct cowlab_sites *st,
 		WRITE_ONCE(row->count, row->count + n);
 	else
 		atomic_add(n, &st->other[ev]);
-	raw_spin_unlock(&st->task_lock);
+	raw_spin_unlock(&st->lock);
 }
 
 NOKPROBE_SYMBOL(cowlab_sites_add_task);
@@ -337,7 +397,7 @@ int cowlab_sites_snap(struct cowlab_siteset *ss, pid_t tgid,
 		r[n++].count = count;
 	}
 	sort(r, n, sizeof(*r), cowlab_site_row_cmp, NULL);
-	raw_spin_lock(&st->task_lock);
+	raw_spin_lock(&st->lock);
 	for (i = 0; i < COWLAB_SITES_TASKS; i++) {
 		if (!st->task[i].count)
 			continue;
@@ -347,7 +407,7 @@ int cowlab_sites_snap(struct cowlab_siteset *ss, pid_t tgid,
 		r[n].ev = st->task[i].ev;
 		r[n++].count = st->task[i].count;
 	}
-	raw_spin_unlock(&st->task_lock);
+	raw_spin_unlock(&st->lock);
 	for (i = 0; i < COWLAB_NR_EVENTS; i++) {
 		u32 count = atomic_read(&st->other[i]);
 

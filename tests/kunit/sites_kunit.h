@@ -2,10 +2,10 @@
 /*
  * KUnit tests for module/sites.c: a process's table of COW-break sites,
  * as docs/debugfs.md ("sites") describes it: one row per (address, class),
- * an address that finds none of its 16 slots free goes to `other`, 4 task
- * rows, exec folds the addresses into `other`, and the rows always add up
- * to the events noted.  Included at the end of sites.c when built with
- * CONFIG_COWLAB_KUNIT_TEST=y.
+ * an address that finds its 16 slots taken replaces the smallest, whose
+ * count goes to `other`, 4 task rows, exec folds the addresses into
+ * `other`, and the rows always add up to the events noted.  Included at
+ * the end of sites.c when built with CONFIG_COWLAB_KUNIT_TEST=y.
  *
  * Each test makes a set of its own, with tgids no process has (above
  * PID_MAX_LIMIT), and never touches the module's.
@@ -100,7 +100,7 @@ static void cowlab_sites_rows_per_address_and_class(struct kunit *test)
  * 17 addresses whose keys hash to one slot: 16 get the slots from it on,
  * the 17th none of its 16 (all taken): `other`.
  */
-static void cowlab_sites_full_probe_goes_to_other(struct kunit *test)
+static void cowlab_sites_full_probe_replaces_smallest(struct kunit *test)
 {
 	struct cowlab_sites_kunit *k = test->priv;
 	unsigned long ip, ips[COWLAB_SITES_PROBES + 1];
@@ -115,20 +115,38 @@ static void cowlab_sites_full_probe_goes_to_other(struct kunit *test)
 			    COWLAB_SITES_BITS) == h0)
 			ips[found++] = ip;
 	KUNIT_ASSERT_EQ(test, found, ARRAY_SIZE(ips));
+	/* 16 fill the slots, the first one twice: the 17th replaces another. */
+	cowlab_sites_add_ip(k->st, ips[0], COWLAB_EV_COW_COPY, 1);
 	for (i = 0; i < ARRAY_SIZE(ips); i++)
 		cowlab_sites_add_ip(k->st, ips[i], COWLAB_EV_COW_COPY, 1);
 	n = cowlab_sites_kunit_snap(test, &sum);
 	KUNIT_EXPECT_EQ(test, n, COWLAB_SITES_PROBES + 1);
-	KUNIT_EXPECT_EQ(test, sum, COWLAB_SITES_PROBES + 1);
+	KUNIT_EXPECT_EQ(test, sum, COWLAB_SITES_PROBES + 2);
+	KUNIT_EXPECT_EQ(test, k->rows[0].kind, COWLAB_SITE_ADDR);
+	KUNIT_EXPECT_EQ(test, k->rows[0].ip, ips[0]);
+	KUNIT_EXPECT_EQ(test, k->rows[0].count, 2);
+	for (i = 1; i < n - 1; i++) {
+		KUNIT_EXPECT_EQ(test, k->rows[i].kind, COWLAB_SITE_ADDR);
+		KUNIT_EXPECT_EQ(test, k->rows[i].count, 1);
+	}
+	/* The replaced one's count is in other; the newcomer has a row. */
 	KUNIT_EXPECT_EQ(test, k->rows[n - 1].kind, COWLAB_SITE_OTHER);
 	KUNIT_EXPECT_EQ(test, k->rows[n - 1].ev, COWLAB_EV_COW_COPY);
 	KUNIT_EXPECT_EQ(test, k->rows[n - 1].count, 1);
-	/* The 16 that have a row are counted there again, not in other. */
-	for (i = 0; i < COWLAB_SITES_PROBES; i++)
+	for (i = 0; i < n - 1; i++)
+		if (k->rows[i].ip == ips[COWLAB_SITES_PROBES])
+			break;
+	KUNIT_EXPECT_LT(test, i, n - 1);
+	/* The busiest is never the one replaced: ips[0] keeps its row. */
+	for (i = 1; i < ARRAY_SIZE(ips); i++)
 		cowlab_sites_add_ip(k->st, ips[i], COWLAB_EV_COW_COPY, 1);
 	n = cowlab_sites_kunit_snap(test, &sum);
-	KUNIT_EXPECT_EQ(test, sum, 2 * COWLAB_SITES_PROBES + 1);
-	KUNIT_EXPECT_EQ(test, k->rows[n - 1].count, 1);
+	KUNIT_EXPECT_EQ(test, sum, 2 * COWLAB_SITES_PROBES + 2);
+	for (i = 0; i < n - 1; i++)
+		if (k->rows[i].ip == ips[0])
+			break;
+	KUNIT_EXPECT_LT(test, i, n - 1);
+	KUNIT_EXPECT_EQ(test, k->rows[i].count, 2);
 }
 
 /* 300 addresses: at most 64 rows, and rows + other = 300 exactly. */
@@ -307,7 +325,7 @@ static void cowlab_sites_note_when_off(struct kunit *test)
 
 static struct kunit_case cowlab_sites_test_cases[] = {
 	KUNIT_CASE(cowlab_sites_rows_per_address_and_class),
-	KUNIT_CASE(cowlab_sites_full_probe_goes_to_other),
+	KUNIT_CASE(cowlab_sites_full_probe_replaces_smallest),
 	KUNIT_CASE(cowlab_sites_many_addresses_add_up),
 	KUNIT_CASE(cowlab_sites_task_rows),
 	KUNIT_CASE(cowlab_sites_exec_folds_addresses),
