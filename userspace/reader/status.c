@@ -391,6 +391,15 @@ static void status_text(const struct status *s)
 	if (stat_val(s, "events_unattributed", &v) && v)
 		printf("\nnote: %llu events could not be attributed to a process\n",
 		       v);
+	if (stat_val(s, "sites_on", &v) && !v)
+		printf("\nnote: sites are not recorded (off after insmod): `cowlab sites --on`\n"
+		       "      records where COW breaks come from, from then on\n");
+	if (stat_val(s, "sites_dropped", &v) && v)
+		printf("\nnote: %llu events have no site: no memory for their process's table\n",
+		       v);
+	if (stat_val(s, "history_dropped", &v) && v)
+		printf("\nnote: %llu processes have no timeline and no exposure (- - - in procs):\n"
+		       "      no memory for their history\n", v);
 }
 
 int cmd_status(int argc, char **argv)
