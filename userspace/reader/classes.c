@@ -48,6 +48,7 @@ static const struct {
 	{ "ppid", SORT_PPID },
 	{ "state", SORT_STATE },
 	{ "comm", SORT_COMM },
+	{ "cost", SORT_COST },
 	{ "other", SORT_OTHER },
 };
 

@@ -41,6 +41,7 @@ enum sort_kind {
 	SORT_PPID,
 	SORT_STATE,
 	SORT_COMM,
+	SORT_COST,			/* the COST column: exposure */
 	SORT_OTHER,			/* the OTHER column */
 	SORT_CLASS,
 };

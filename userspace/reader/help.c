@@ -65,7 +65,7 @@ const char help_procs[] =
 "the parent's count is gone.\n"
 "\n"
 "Options:\n"
-"  -s, --sort COL     sort by COL: pid ppid state comm other, or a class:\n"
+"  -s, --sort COL     sort by COL: pid ppid state comm cost other, or a class:\n"
 "                     cow_copy cow_zero wp_reuse unshare thp_reuse\n"
 "                     thp_split thp_zero file_copy cow_ksm huge_copy\n"
 "                     huge_reuse fork_copy, or one the module adds (short:\n"

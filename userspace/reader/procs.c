@@ -66,20 +66,27 @@ static int load_exposure(const struct dbgfs_src *src, struct procs *ps,
 	return 0;
 }
 
+bool procs_fork_ratio(const struct proc *p, long double *r)
+{
+	if (!p->has_shared || !p->has_parent || !p->has_self ||
+	    !p->fork_shared)
+		return false;
+	*r = ((long double)p->by_parent + p->by_self) / p->fork_shared;
+	return true;
+}
+
 const char *procs_fork_cost(char *buf, const struct proc *p)
 {
-	unsigned long long copied = sat_add(p->by_parent, p->by_self), pct;
+	unsigned long long pct;
+	long double r;
 
-	if (!p->has_shared || !p->has_parent || !p->has_self ||
-	    !p->fork_shared) {
+	if (!procs_fork_ratio(p, &r)) {
 		snprintf(buf, SIZE_BUF, "-");
 		return buf;
 	}
-	/* Rounded to nearest, without overflow for any 64-bit counts. */
-	pct = (unsigned long long)(((long double)copied * 100 +
-				    (long double)p->fork_shared / 2) /
-				   p->fork_shared);
-	if (copied && !pct)
+	/* Rounded to nearest; "<1%" rather than "0%" for a few copies. */
+	pct = (unsigned long long)(r * 100 + 0.5L);
+	if (r > 0 && !pct)
 		snprintf(buf, SIZE_BUF, "<1%%");
 	else
 		snprintf(buf, SIZE_BUF, "%llu%%", pct);

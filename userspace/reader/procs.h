@@ -67,6 +67,9 @@ bool procs_other(const struct procs *ps, const struct proc *p,
  */
 const char *procs_fork_cost(char *buf, const struct proc *p);
 
+/* The same as a fraction into *@r; false where COST is "-". */
+bool procs_fork_ratio(const struct proc *p, long double *r);
+
 /* Index of the class named @name (any case) in ps->cls, or -1. */
 int procs_class(const struct procs *ps, const char *name);
 

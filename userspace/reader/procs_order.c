@@ -36,6 +36,7 @@ static int cmp_idx(const void *pa, const void *pb)
 	const struct proc *a = &cur_procs->v[*(const size_t *)pa];
 	const struct proc *b = &cur_procs->v[*(const size_t *)pb];
 	unsigned long long va, vb;
+	long double ra = 0, rb = 0;
 	bool oa, ob;
 	int c = 0;
 
@@ -50,6 +51,11 @@ static int cmp_idx(const void *pa, const void *pb)
 		break;
 	case SORT_COMM:
 		c = strcmp(a->comm, b->comm);
+		break;
+	case SORT_COST:
+		oa = procs_fork_ratio(a, &ra);
+		ob = procs_fork_ratio(b, &rb);
+		c = oa != ob ? (oa ? -1 : 1) : (ra < rb) - (ra > rb);
 		break;
 	case SORT_OTHER:
 		oa = procs_other(cur_procs, a, &va);
