@@ -22,9 +22,9 @@ rm -rf "$logs"
 mkdir -p "$logs"
 # Suites joined by + share one boot (tests/guest/suites.sh): a boot costs
 # 15-40 s under TCG.
-# prefork (issue 14's Python prefork server) runs on 6.12 and 7.x only: see
-# guest_suite.
-guest_tests=${COWLAB_GUEST_TESTS:-core vmas+budget+hugetlb+mthp+sites+timeline demos+pagemap bpfcheck+paths+pin selftest fuzz+load prefork}
+# redis+prefork (issue 14's Redis BGSAVE and Python prefork server) runs on
+# 6.12 and 7.x only: see guest_suite.
+guest_tests=${COWLAB_GUEST_TESTS:-core vmas+budget+hugetlb+mthp+sites+timeline demos+pagemap bpfcheck+paths+pin selftest fuzz+load redis+prefork}
 failed_steps=
 
 # plan_check LOG: every KTAP block of LOG must have as many results as its
@@ -112,11 +112,18 @@ guest_setup() {
 	local k rel n=1 fail=0
 
 	echo "TAP version 13"
-	echo "1..$(($(echo $COWLAB_KERNELS | wc -w) * 2 + 1))"
+	echo "1..$(($(echo $COWLAB_KERNELS | wc -w) * 2 + 2))"
 	if "$COWLAB_TOP/scripts/guest-python.sh" >/dev/null; then
 		echo "ok 1 - Python overlay for the guests (pagemap.sh, prefork.sh)"
 	else
 		echo "not ok 1 - Python overlay for the guests (pagemap.sh, prefork.sh)"
+		fail=1
+	fi
+	n=$((n + 1))
+	if "$COWLAB_TOP/scripts/guest-redis.sh" >/dev/null; then
+		echo "ok $n - Redis overlay for the guests (redis.sh)"
+	else
+		echo "not ok $n - Redis overlay for the guests (redis.sh)"
 		fail=1
 	fi
 	for k in $COWLAB_KERNELS; do
@@ -156,7 +163,7 @@ guest_suite() {
 		# every kernel.  Asked for by name (COWLAB_GUEST_TESTS), they
 		# run on any.
 		case "+$t+" in
-		*+prefork+*)
+		*+prefork+* | *+redis+*)
 			if [ -z "${COWLAB_GUEST_TESTS:-}" ] && [ "$k" != 6.12 ] &&
 			   [ "$k" != 7.x ]; then
 				echo "# guest $k: $t not run: workloads on 6.12 and 7.x only (CI budget)"
@@ -164,11 +171,15 @@ guest_suite() {
 			fi ;;
 		esac
 		# pagemap.sh and prefork.sh run Python: the overlay of
-		# scripts/guest-python.sh (cached; built by guest_setup).
+		# scripts/guest-python.sh; redis.sh runs Redis: the overlay of
+		# scripts/guest-redis.sh (both cached; built by guest_setup).
 		extra=()
 		case "+$t+" in
 		*+pagemap+* | *+prefork+*)
 			extra=(-x "$("$COWLAB_TOP/scripts/guest-python.sh")") ;;
+		esac
+		case "+$t+" in
+		*+redis+*) extra+=(-x "$("$COWLAB_TOP/scripts/guest-redis.sh")") ;;
 		esac
 		cmd=("/guest/$t.sh")
 		[[ $t == *+* ]] && cmd=(/guest/suites.sh ${t//+/ })
