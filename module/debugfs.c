@@ -348,7 +348,8 @@ static bool cowlab_pid_known(const struct cowlab_pid_file *pf, pid_t tgid)
 /*
  * The global tgid of the process @nr names in the caller's namespace, or
  * @nr itself when no live process has it (an exited one @pf keeps); 0 if
- * it is a thread id, or a process without user memory.
+ * it is a thread id, or a process without user memory that @pf does not
+ * keep (a kernel thread; a zombie is kept like an exited process).
  */
 static pid_t cowlab_pid_resolve(const struct cowlab_pid_file *pf, pid_t nr)
 {
@@ -363,7 +364,10 @@ static pid_t cowlab_pid_resolve(const struct cowlab_pid_file *pf, pid_t nr)
 	put_pid(pid);
 	if (!task)
 		return pf->kept(nr) ? nr : 0;
-	tgid = cowlab_user_task(task) ? task->tgid : 0;
+	/* A zombie has no mm any more, but @pf may keep what it did. */
+	tgid = cowlab_user_task(task) ||
+	       (!(task->flags & PF_KTHREAD) && pf->kept(task->tgid)) ?
+	       task->tgid : 0;
 	put_task_struct(task);
 	return tgid;
 }

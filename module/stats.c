@@ -556,7 +556,10 @@ void cowlab_stats_task_exit(struct cowlab_stats *s, struct task_struct *t)
 	cowlab_put(s, t->tgid);
 }
 
-/* sched_process_exec: the process keeps its counters, under a new name. */
+/*
+ * sched_process_exec: the process keeps its counters and its timeline,
+ * under a new name; what its fork shared is gone with its old memory.
+ */
 void cowlab_stats_exec(struct cowlab_stats *s, struct task_struct *t)
 {
 	struct cowlab_proc *p;
@@ -567,6 +570,9 @@ void cowlab_stats_exec(struct cowlab_stats *s, struct task_struct *t)
 	if (!p)
 		return;
 	strscpy(p->comm, t->comm, sizeof(p->comm));
+	/* Nothing is shared with the parent any more: no exposure. */
+	if (p->history)
+		WRITE_ONCE(p->history->fork_shared, COWLAB_FORK_UNKNOWN);
 	cowlab_put(s, t->tgid);
 }
 

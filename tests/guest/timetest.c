@@ -8,9 +8,12 @@
  * Timeline: the child writes K1 pages, then, after a pause, K2 more; the
  * two bursts land in different buckets, in order, with exactly their
  * events, and the buckets add up to the child's counters in procs.  Then
- * reset, bad input, and the timeline of an exited process.
+ * reset, bad input, the timeline of an exited process, and a child that
+ * execs: its exposure goes (nothing is shared any more), its timeline
+ * stays.
  *
  * Usage: timetest [--thp]   (--thp: the region is one transparent huge page)
+ *        timetest --exec-child FD   (internal: write a byte to FD, wait)
  */
 #define _GNU_SOURCE
 #include <time.h>
@@ -23,7 +26,7 @@
 #define J	4
 #define PAUSE_MS	500
 #define TIMELINE	COWLAB_DEBUGFS "/timeline"
-#define NTESTS	13
+#define NTESTS	15
 
 static long tick_ns;
 
@@ -203,6 +206,75 @@ static bool timeline_sums(const struct timeline *tl, const struct counts *c,
 	return tc == copy && tn == nocopy;
 }
 
+/*
+ * Fork a child that execs this program again (--exec-child): its exposure
+ * in procs before the exec (set) and after it (gone), and its timeline
+ * after it (still there, from the fork).
+ */
+static void exec_child(const char *mode)
+{
+	long long before[3] = { -2, -2, -2 }, after[3] = { -2, -2, -2 };
+	struct timeline tl;
+	int go[2], done[2];
+	char fd[16], c;
+	bool ok_before, ok_after;
+	int err;
+	pid_t pid;
+
+	if (pipe(go) || pipe(done)) {
+		ktap_result(0, "%s: exec: pipes", mode);
+		ktap_result(0, "%s: exec: pipes", mode);
+		return;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		close(done[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		snprintf(fd, sizeof(fd), "%d", done[1]);
+		execl("/proc/self/exe", "timetest", "--exec-child", fd, NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	close(done[1]);
+	ok_before = pid > 0 && exposure(pid, before);
+	if (pid > 0 && (write(go[1], "x", 1) != 1 || read(done[0], &c, 1) != 1))
+		pid = -1;
+	/* Exited, not reaped (a zombie, no mm): its timeline is kept too. */
+	if (pid > 0) {
+		siginfo_t si;
+
+		if (waitid(P_PID, pid, &si, WEXITED | WNOWAIT))
+			pid = -1;
+	}
+	err = pid > 0 ? timeline_read(pid, &tl) : -ECHILD;
+	ok_after = pid > 0 && exposure(pid, after) && !err;
+	{
+		struct counts cc;
+		long long copy = -1, nocopy = -1;
+
+		if (pid > 0 && !read_counts(pid, &cc))
+			class_sums(&cc, &copy, &nocopy);
+		printf("# exec: child %d: copy %lld nocopy %lld in procs\n", pid,
+		       copy, nocopy);
+		timeline_show(&tl);
+	}
+	ktap_result(ok_before && before[0] > 0,
+		    "%s: exec: before it, the child's fork_shared is %lld", mode,
+		    before[0]);
+	ktap_result(ok_after && after[0] == -1 && after[1] == -1 &&
+		    after[2] == -1 && tl.header_ok && tl.n > 0,
+		    "%s: exec: after it (and its exit, not reaped), exposure \"- - -\" (%lld %lld %lld), the timeline still there (%d rows, %s)",
+		    mode, after[0], after[1], after[2], tl.n,
+		    err ? strerror(-err) : "read");
+	close(go[1]);
+	close(done[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
 	bool thp = argc > 1 && !strcmp(argv[1], "--thp");
@@ -217,6 +289,16 @@ int main(int argc, char **argv)
 	int i, b1, b2, err, st;
 	bool ok;
 
+	if (argc > 2 && !strcmp(argv[1], "--exec-child")) {
+		/* Exec'd: say so, then wait for the parent to close its end. */
+		int fd = atoi(argv[2]);
+		char c;
+
+		if (write(fd, "x", 1) != 1)
+			return 1;
+		close(fd);
+		return read(0, &c, 0) < 0;
+	}
 	ktap_plan(NTESTS);
 	if (thp && !strcmp(thp_mode(), "never")) {
 		for (i = 0; i < NTESTS; i++)
@@ -399,5 +481,6 @@ int main(int argc, char **argv)
 	}
 	worker_exit(&p);
 	waitpid(p.pid, NULL, 0);
+	exec_child(mode);
 	return ktap_finish();
 }
