@@ -24,7 +24,7 @@ mkdir -p "$logs"
 # 15-40 s under TCG.
 # redis+prefork (issue 14's Redis BGSAVE and Python prefork server) runs on
 # 6.12 and 7.x only: see guest_suite.
-guest_tests=${COWLAB_GUEST_TESTS:-core vmas+budget+hugetlb+mthp+sites+timeline demos+pagemap bpfcheck+paths+pin selftest fuzz+load redis+prefork}
+guest_tests=${COWLAB_GUEST_TESTS:-core vmas+budget+hugetlb+mthp+sites+timeline+timeline-reader demos+pagemap bpfcheck+paths+pin selftest fuzz+load redis+prefork}
 failed_steps=
 
 # plan_check LOG: every KTAP block of LOG must have as many results as its
