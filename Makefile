@@ -12,6 +12,7 @@ STATIC ?= 0
 BIN := $(BUILD)/bin$(if $(filter 1,$(STATIC)),-static,)
 
 .PHONY: all modules clean install check help setup userspace demo test \
+	demo-redis demo-python \
 	test-host test-demo-model test-guest bench load lab dkms-test checkpatch
 
 all: modules
@@ -30,6 +31,8 @@ clean:
 help:
 	@echo "make [KDIR=dir]   build cowlab.ko for a kernel (default: the running one)"
 	@echo "make demo         set up, build, boot the lab VM and show COW happening"
+	@echo "make demo-redis   the engineer's tour: a Redis BGSAVE measured by cowlab (6.12)"
+	@echo "make demo-python  the same for a Python prefork server, without and with gc.freeze()"
 	@echo "make test         set up, build, run every test on every kernel (COWLAB_KERNELS=\"5.10 6.1 6.12 7.x\")"
 	@echo "make bench        the benchmarks, in the guest"
 	@echo "make load         issue 12's full load run on the debug kernels (1,000 insmod/rmmod cycles, 100,000 fuzz writes; about 1-2 h)"
@@ -69,6 +72,11 @@ $(BIN)/%: tests/guest/%.c $(USER_LIB) $(wildcard userspace/lib/*.h) $(wildcard t
 demo:
 	@scripts/ensure-setup.sh
 	@scripts/demo.sh
+
+# The engineer's tour: a Redis BGSAVE, or a Python prefork server.
+demo-redis demo-python:
+	@scripts/ensure-setup.sh
+	@scripts/demo-workload.sh $(@:demo-%=%)
 
 test:
 	@scripts/ensure-setup.sh
