@@ -134,7 +134,8 @@ void cowlab_account_fault(struct cowlab_account *a, struct mm_struct *mm,
 		if (cowlab_stats_proc_count(c->proc, ev, 1))
 			cowlab_pages_note(a->pages, &c->pages, addr, ev);
 		/* Its sites are kept after exit: every counted event has a row. */
-		cowlab_sites_note(a->sites, c->pages.tgid, mm, ev, 1);
+		if (cowlab_sites_recording())
+			cowlab_sites_note(a->sites, c->pages.tgid, mm, ev, 1);
 	}
 	put_cpu_ptr(a->cache);
 }
@@ -152,7 +153,8 @@ void cowlab_account_events(struct cowlab_account *a, struct mm_struct *mm,
 
 	if (cowlab_fault_cache_for(a, c, mm, n)) {
 		cowlab_stats_proc_count(c->proc, ev, n);
-		cowlab_sites_note(a->sites, c->pages.tgid, mm, ev, n);
+		if (cowlab_sites_recording())
+			cowlab_sites_note(a->sites, c->pages.tgid, mm, ev, n);
 	}
 	put_cpu_ptr(a->cache);
 }

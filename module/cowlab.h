@@ -380,6 +380,14 @@ void cowlab_sites_totals(struct cowlab_siteset *ss,
 			 struct cowlab_sites_totals *t);
 bool cowlab_sites_switch(bool on);
 
+/* Is recording on?  The switch itself, for the fault path to read inline. */
+extern bool cowlab_sites_on;
+
+static __always_inline bool cowlab_sites_recording(void)
+{
+	return READ_ONCE(cowlab_sites_on);
+}
+
 /* walk.c: page-table walk for VMA snapshots. */
 struct vm_area_struct;
 

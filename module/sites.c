@@ -95,17 +95,19 @@ struct cowlab_siteset {
 /*
  * The switch, for every set: docs/debugfs.md, "sites".  Off by default:
  * recording costs about 2 % of a COW fault (docs/bench.md).  Switched by
- * the control file (cowlab_sites_switch()) or this parameter.
+ * the control file (cowlab_sites_switch()) or this parameter; the fault
+ * path reads it inline (cowlab_sites_recording()), so that it pays no call
+ * while recording is off.
  */
-static bool sites;
-module_param(sites, bool, 0644);
+bool cowlab_sites_on;
+module_param_named(sites, cowlab_sites_on, bool, 0644);
 MODULE_PARM_DESC(sites,
 		 "record where COW events come from, for the sites file (default off; also control's \"sites on\")");
 
 /* Recording on or off, for every set: returns what it was. */
 bool cowlab_sites_switch(bool on)
 {
-	return xchg(&sites, on);
+	return xchg(&cowlab_sites_on, on);
 }
 
 /* The table of @tgid, created if need be.  Never sleeps.  Under RCU. */
@@ -275,7 +277,7 @@ void cowlab_sites_note(struct cowlab_siteset *ss, pid_t tgid,
 	struct cowlab_sites *st;
 	struct pt_regs *regs;
 
-	if (!ss || !READ_ONCE(sites) || tgid <= 0 || ev >= COWLAB_NR_EVENTS)
+	if (!ss || !READ_ONCE(cowlab_sites_on) || tgid <= 0 || ev >= COWLAB_NR_EVENTS)
 		return;
 	rcu_read_lock();
 	st = cowlab_sites_of(ss, tgid);
@@ -431,7 +433,7 @@ void cowlab_sites_totals(struct cowlab_siteset *ss,
 	/* kmalloc() serves sizes above 192 bytes from power-of-two caches. */
 	t->memory_bytes = t->tables *
 			  roundup_pow_of_two(sizeof(struct cowlab_sites));
-	t->on = READ_ONCE(sites);
+	t->on = READ_ONCE(cowlab_sites_on);
 }
 
 struct cowlab_siteset *cowlab_siteset_create(void)
