@@ -390,9 +390,16 @@ static void test_probes(void)
 	cowlab_table_free(&t);
 }
 
+/* The columns of procs after its classes. */
+#define NR_EXPOSURE	3
+static const char *const exposure_cols[NR_EXPOSURE] = {
+	"fork_shared", "by_parent", "by_self",
+};
+
 /*
  * The classes file: its header, one row per class column of procs in
- * procs' order, and a status that matches the "-" of every procs row.
+ * procs' order, and a status that matches the "-" of every procs row;
+ * then the exposure columns, last.
  */
 static void test_classes(void)
 {
@@ -410,10 +417,20 @@ static void test_classes(void)
 	kc = cowlab_table_col(&t, "comm");
 	kp = cowlab_table_col(&t, "pid");
 	first = kc + 1;
-	if (kc < 0 || kp < 0 || t.ncols - first != NR_EV) {
-		ktap_diag("procs has %zu class columns after comm, classes %d rows",
-			  kc < 0 ? 0 : t.ncols - first, NR_EV);
+	/* After the classes, the exposure columns, last (docs/debugfs.md). */
+	if (kc < 0 || kp < 0 || t.ncols - first != NR_EV + NR_EXPOSURE) {
+		ktap_diag("procs has %zu columns after comm, want %d classes (classes has %d rows) and %d exposure columns",
+			  kc < 0 ? 0 : t.ncols - first, NR_EV, NR_EV,
+			  NR_EXPOSURE);
 		ok = false;
+	}
+	for (i = 0; ok && i < NR_EXPOSURE; i++) {
+		if (strcmp(t.cols[first + NR_EV + i], exposure_cols[i])) {
+			ktap_diag("procs column %zu is %s, want %s",
+				  first + NR_EV + i + 1,
+				  t.cols[first + NR_EV + i], exposure_cols[i]);
+			ok = false;
+		}
 	}
 	for (i = 0; ok && i < NR_EV; i++) {
 		if (strcmp(t.cols[first + i], ev_names[i])) {

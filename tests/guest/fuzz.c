@@ -485,23 +485,70 @@ static int header_cols(const char *text, char cols[][24], int max)
 	return n;
 }
 
+/* Field @c of line @p (@l bytes), @ncols fields: its start and length. */
+static const char *field_at(const char *p, size_t l, int c, int ncols,
+			    size_t *len)
+{
+	const char *q = p;
+	int i;
+
+	for (i = 0; i < c && q < p + l; i++) {
+		q += strcspn(q, "\n ");
+		if (*q == ' ')
+			q++;
+	}
+	*len = c == ncols - 1 ? strcspn(q, "\n") : strcspn(q, "\n ");
+	return q;
+}
+
+/* Is field @c of the line "@key" (which ends with a space)? */
+static bool field_is(const char *p, size_t l, int c, int ncols,
+		     const char *key)
+{
+	size_t len;
+	const char *q = field_at(p, l, c, ncols, &len);
+
+	return len == strlen(key) - 1 && !strncmp(q, key, len);
+}
+
+/* The line @p (@l bytes) into @out, field @c "-". */
+static void add_dashed(struct buf *out, const char *p, size_t l, int c,
+		       int ncols)
+{
+	size_t len;
+	const char *q = field_at(p, l, c, ncols, &len);
+
+	buf_add(out, p, q - p);
+	buf_add(out, "-", 1);
+	buf_add(out, q + len, l - (q + len - p));
+}
+
+/* What a reset does to a column of the rows it resets. */
+enum reset_col { KEEP, ZERO, DASH };
+
 /*
  * @in (procs, vmas) as a reset leaves it, into @out: the fields of the
- * columns in @zero become 0 unless they are "-"; only the row whose first
- * field is @pid (0: every row); with @drop_exited, rows whose state is
- * "exited" go.  The last column runs to the end of the line.
+ * columns @act ZERO become 0 unless they are "-", those it DASHes "-";
+ * only the row whose first field is @pid (0: every row); with
+ * @drop_exited, rows whose state is "exited" go.  In the other rows whose
+ * ppid is @pid, column @child_dash (if >= 0) becomes "-".  The last
+ * column runs to the end of the line.
  */
 static void reset_table(const struct buf *in, struct buf *out,
-			const bool *zero, long pid, bool drop_exited)
+			const enum reset_col *act, long pid, bool drop_exited,
+			int child_dash)
 {
 	char cols[32][24], key[24];
 	const char *p = in->p, *end = in->p + in->len;
-	int ncols = header_cols(p, cols, 32), c, state = -1;
+	int ncols = header_cols(p, cols, 32), c, state = -1, ppid = -1;
 	size_t l;
 
-	for (c = 0; c < ncols; c++)
+	for (c = 0; c < ncols; c++) {
 		if (!strcmp(cols[c], "state"))
 			state = c;
+		if (!strcmp(cols[c], "ppid"))
+			ppid = c;
+	}
 	snprintf(key, sizeof(key), "%ld ", pid);
 	out->len = 0;
 	buf_need(out, in->len + 1);
@@ -513,7 +560,11 @@ static void reset_table(const struct buf *in, struct buf *out,
 
 		l = (eol ? eol + 1 : end) - p;
 		if (pid && strncmp(p, key, strlen(key))) {
-			buf_add(out, p, l);
+			if (child_dash >= 0 && ppid >= 0 &&
+			    field_is(p, l, ppid, ncols, key))
+				add_dashed(out, p, l, child_dash, ncols);
+			else
+				buf_add(out, p, l);
 			continue;
 		}
 		for (c = 0; c < ncols && q < p + l; c++) {
@@ -523,7 +574,9 @@ static void reset_table(const struct buf *in, struct buf *out,
 			if (c == state && f == 6 && !strncmp(q, "exited", 6) &&
 			    drop_exited)
 				break;
-			if (zero[c] && !(f == 1 && *q == '-'))
+			if (act[c] == DASH)
+				buf_add(out, "-", 1);
+			else if (act[c] == ZERO && !(f == 1 && *q == '-'))
 				buf_add(out, "0", 1);
 			else
 				buf_add(out, q, f);
@@ -538,19 +591,31 @@ static void reset_table(const struct buf *in, struct buf *out,
 	}
 }
 
-/* procs after "reset" (@pid 0) or "reset PID". */
+/*
+ * procs after "reset" (@pid 0) or "reset PID": the counters zeroed, the
+ * exposure columns "-" (a new history, no fork), and in the rows of the
+ * process's children by_parent "-" (the parent was reset after their
+ * fork).
+ */
 static void reset_procs(const struct buf *in, struct buf *out, long pid)
 {
 	char cols[32][24];
-	bool zero[32] = { false };
-	int n = header_cols(in->p, cols, 32), c, comm = n;
+	enum reset_col act[32] = { KEEP };
+	int n = header_cols(in->p, cols, 32), c, comm = n, by_parent = -1;
 
 	for (c = 0; c < n; c++) {
 		if (!strcmp(cols[c], "comm"))
 			comm = c;
-		zero[c] = c > comm;
+		if (!strcmp(cols[c], "fork_shared") ||
+		    !strcmp(cols[c], "by_parent") ||
+		    !strcmp(cols[c], "by_self"))
+			act[c] = DASH;
+		else if (c > comm)
+			act[c] = ZERO;
+		if (!strcmp(cols[c], "by_parent"))
+			by_parent = c;
 	}
-	reset_table(in, out, zero, pid, pid == 0);
+	reset_table(in, out, act, pid, pid == 0, by_parent);
 }
 
 /* vmas of a process whose records a reset dropped. */
@@ -560,14 +625,15 @@ static void reset_vmas(const struct buf *in, struct buf *out)
 		"copied", "cow_copy", "cow_zero", "wp_reuse"
 	};
 	char cols[32][24];
-	bool zero[32] = { false };
+	enum reset_col act[32] = { KEEP };
 	int n = header_cols(in->p, cols, 32), c;
 	size_t i;
 
 	for (c = 0; c < n; c++)
 		for (i = 0; i < ARRAY_SIZE(names); i++)
-			zero[c] |= !strcmp(cols[c], names[i]);
-	reset_table(in, out, zero, 0, false);
+			if (!strcmp(cols[c], names[i]))
+				act[c] = ZERO;
+	reset_table(in, out, act, 0, false, -1);
 }
 
 /* pages likewise: a copied page is an exclusive one without its record. */
